@@ -1,0 +1,5 @@
+"""Reference baselines built only on wsisbench's public API, as a third party would plug in a method.
+
+Importing this package registers every baseline in ``wsisbench.registry.METHODS``.
+"""
+from . import cam_baseline  # noqa: F401

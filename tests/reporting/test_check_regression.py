@@ -1,0 +1,138 @@
+"""`wsisbench check`: a degraded run fails (exit 1) with a readable message, the unmodified run passes."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from wsisbench.cli.main import main
+from wsisbench.errors import WsisbenchError
+from wsisbench.regression.check import FAIL, MISSING, OK, check_against_reference
+from wsisbench.regression.reference import REFERENCE_SCHEMA, load_reference
+from wsisbench.regression.tolerance import Tolerance, lower_is_better, parse_cli_tolerances, parse_tolerance, pick
+from wsisbench.reporting.results import load_run
+
+
+def degrade(path, **changes):
+    """A copy of result.json next to it (``<dir>_degraded``) with some metrics changed (None = removed)."""
+    raw = json.loads(path.read_text())
+    for key, value in changes.items():
+        if value is None:
+            raw["metrics"].pop(key)
+        else:
+            raw["metrics"][key] = value
+    out = path.parent.with_name(path.parent.name + "_degraded")
+    out.mkdir()
+    (out / "result.json").write_text(json.dumps(raw))
+    return out / "result.json"
+
+
+@pytest.fixture
+def reference(make_result, tmp_path, capsys):
+    run = make_result("cam", method="cam_baseline", preset="embedded", miou=0.41, sec_per_img=0.02)
+    refs = tmp_path / "references"
+    assert main(["check", str(run), "--write-reference", f"{refs}/"]) == 0
+    assert "cam_baseline_embedded.json" in capsys.readouterr().out
+    return run, refs
+
+
+def test_reference_file_format(reference):
+    _, refs = reference
+    raw = json.loads((refs / "cam_baseline_embedded.json").read_text())
+    assert raw["schema"] == REFERENCE_SCHEMA and (raw["method"], raw["preset"], raw["data"]) == ("cam_baseline", "embedded", "embedded")
+    assert raw["metrics"]["val/mIoU"] == {"value": 0.41, "tolerance": 0.02, "direction": "higher"}
+    assert raw["metrics"]["time/sec_per_img"] == {"value": 0.02, "tolerance": "50%", "direction": "lower"}
+    assert raw["metrics"]["memory/peak_rss_mib"]["tolerance"] == "25%"
+    assert {"result", "config_hash", "git_commit", "packages", "created", "wsisbench"} <= set(raw["provenance"])
+    ref = load_reference(refs / "cam_baseline_embedded.json")
+    assert ref.metrics["time/sec_per_img"].lower_is_better and ref.metrics["time/sec_per_img"].tolerance == Tolerance(50, True)
+
+
+def test_unmodified_run_passes(reference, capsys):
+    run, refs = reference
+    assert main(["check", str(run), "--reference", str(refs)]) == 0
+    out = capsys.readouterr().out
+    assert "0 of 7 checks failed: 7 ok" in out and "FAIL" not in out
+
+
+def test_degraded_run_fails_with_a_readable_message(reference, capsys):
+    run, refs = reference
+    bad = degrade(run, **{"val/mIoU": 0.30, "time/sec_per_img": 0.05})
+    assert main(["check", str(bad), "--reference", str(refs / "cam_baseline_embedded.json")]) == 1
+    out = capsys.readouterr().out
+    # the table of failing rows
+    header = next(line for line in out.splitlines() if line.strip().startswith("status"))
+    assert all(col in header for col in ("run", "metric", "better", "reference", "tolerance", "limit", "measured"))
+    assert sum(line.strip().startswith("FAIL cam_baseline/embedded") for line in out.splitlines()) == 2
+    # one sentence per failure: metric, run, measured value, reference and tolerance
+    assert ("FAIL val/mIoU: run cam_baseline/embedded measured 0.3 < 0.39 = reference 0.41 - tolerance 0.02"
+            in out)
+    assert ("FAIL time/sec_per_img: run cam_baseline/embedded measured 0.05 > 0.03 = reference 0.02 + tolerance 50%"
+            in out)
+    assert "2 of 7 checks failed" in out
+
+
+def test_tolerances_from_the_command_line_override_the_file(reference, capsys):
+    run, refs = reference
+    bad = degrade(run, **{"val/mIoU": 0.30, "time/sec_per_img": 0.05})
+    assert main(["check", str(bad), "--reference", str(refs), "--tolerance", "val/mIoU=0.2",
+                 "--tolerance", "time/*=200%"]) == 0
+    assert main(["check", str(bad), "--reference", str(refs), "-t", "val/mIoU=0.2"]) == 1  # time still fails
+    assert "time/sec_per_img" in capsys.readouterr().out
+
+
+def test_direction_missing_metric_and_improvements(reference):
+    run, refs = reference
+    ref = load_reference(refs / "cam_baseline_embedded.json")
+    better = load_run(degrade(run, **{"val/mIoU": 0.9, "time/sec_per_img": 0.001, "val/aAcc": None}))
+    rows = {r.metric: r for r in check_against_reference(better, ref)}
+    assert rows["val/mIoU"].status == OK and rows["time/sec_per_img"].status == OK  # improvements pass
+    assert rows["val/aAcc"].status == MISSING and rows["val/aAcc"].failed  # a metric that disappeared fails
+    edge = rows["memory/peak_rss_mib"]
+    assert edge.limit == pytest.approx(900 * 1.25)
+
+
+def test_against_leaderboard(make_result, capsys):
+    paper = make_result("voc", method="ficklenet", preset="paper_vgg16", data="paper", miou=0.605)
+    assert main(["check", str(paper), "--against", "ficklenet"]) == 0  # 60.5 vs 61.2 - 1 point
+    low = degrade(paper, **{"val/mIoU": 0.55})
+    assert main(["check", str(low), "--against", "ficklenet", "-t", "time/*=1000%"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL val/mIoU: run ficklenet/paper_vgg16 measured 0.55 < 0.602 = reference 0.612 - tolerance 0.01" in out
+    assert "ficklenet: Table 5, FickleNet | 0.9 / mIoU" in out
+    assert not any(line.strip().startswith("not measured") for line in out.splitlines())  # test split: not a failure
+    assert "3 of 7 checks failed: 2 ok, 3 FAIL, 2 not measured" in out
+    emb = make_result("emb", method="ficklenet", preset="embedded", data="embedded", miou=0.2)
+    assert main(["check", str(emb), "--against", "ficklenet"]) == 0  # embedded data: skipped, not compared
+    assert "skipped: runs on embedded data are not comparable" in capsys.readouterr().out
+    assert main(["check", str(emb), "--against", "ficklenet", "--allow-embedded"]) == 1
+
+
+def test_reference_errors(reference, make_result, capsys):
+    run, refs = reference
+    assert main(["check", str(run), "--write-reference", f"{refs}/"]) == 2  # exists: needs --force
+    assert "--force" in capsys.readouterr().err
+    assert main(["check", str(run), "--write-reference", f"{refs}/", "--force"]) == 0
+    other = make_result("other", method="ficklenet", preset="embedded")
+    assert main(["check", str(other), "--reference", str(refs / "cam_baseline_embedded.json")]) == 2
+    assert "reference is for cam_baseline/embedded" in capsys.readouterr().err
+    assert main(["check", str(other), "--reference", str(refs)]) == 2
+    assert "no reference for run ficklenet/embedded" in capsys.readouterr().err
+    (refs / "bad.json").write_text(json.dumps({"schema": REFERENCE_SCHEMA, "method": "m", "preset": "p",
+                                               "metrics": {"val/mIoU": {"value": "high"}}}))
+    with pytest.raises(WsisbenchError, match=r"bad.json: metric 'val/mIoU': value 'high' is not a finite number"):
+        load_reference(refs / "bad.json")
+
+
+def test_tolerance_parsing():
+    assert parse_tolerance("0.02") == Tolerance(0.02) and parse_tolerance(0.5) == Tolerance(0.5)
+    assert parse_tolerance("50%") == Tolerance(50, True) and parse_tolerance("50%").absolute(0.2) == pytest.approx(0.1)
+    for bad in ("abc", "-1", "nan%"):
+        with pytest.raises(WsisbenchError):
+            parse_tolerance(bad)
+    o = parse_cli_tolerances(["val/mIoU=0.02", "time/*=50%", "0.1", "val/*=0.05"])
+    assert pick("val/mIoU", o) == Tolerance(0.02) and pick("val/mAcc", o) == Tolerance(0.05)
+    assert pick("time/sec_per_img", o) == Tolerance(50, True) and pick("other/x", o) == Tolerance(0.1)
+    assert lower_is_better("time/sec_per_img") and lower_is_better("memory/peak_rss_mib")
+    assert not lower_is_better("val/mIoU") and not lower_is_better("val_B/AP50")
+    assert FAIL == "FAIL"

@@ -1,0 +1,1 @@
+"""Method pipelines of the seed papers (one subpackage per method); importing registers them."""

@@ -1,0 +1,4 @@
+"""Image-level classifiers trained on image labels."""
+from .gap_classifier import GAPClassifier
+
+__all__ = ["GAPClassifier"]
