@@ -59,7 +59,7 @@ class CAMBaseline(Method):
         dataset = dict(type="VOCClsDataset", data_root=str(ctx.data_root), split=cfg.benchmark.train_split,
                        metainfo=dict(classes=classes), show_progress=False, pipeline=cfg.train_pipeline)
         loader = dict(batch_size=cfg.train.batch_size, num_workers=cfg.train.get("num_workers", 0),
-                      sampler=dict(type="DefaultSampler", shuffle=True, seed=cfg.seed),
+                      sampler=dict(type="InfiniteSampler", shuffle=True, seed=cfg.seed),
                       collate_fn=dict(type="pseudo_collate"), dataset=dataset)
         train_with_runner(ctx, out_dir, model=_model_cfg(ctx), train_dataloader=loader,
                           optim_wrapper=cfg.train.optim_wrapper, max_iters=cfg.train.max_iters,

@@ -47,6 +47,10 @@ def test_counts_and_spot_values():
     t4 = {(e.row, e.metric): (e.value, e.unit) for e in f.table("Table 4").entries}
     assert t4[("Naive", "gpu_memory")] == (8.4, "GB") and t4[("Expansion", "sec_per_iter")] == (1.3, "s/iter")
     assert "+20%" in [e for e in f.entries if e.metric == "memory_increase"][0].note
+    # numbers keep the precision they were printed with (39.80, not 39.8; 20, not 20.0)
+    (person,) = [e for e in boards["no_people_allowed"].table("Table 3").entries if e.conditions["person"] == "yes"]
+    assert (person.value, person.decimals) == (39.8, 2)
+    assert [e.decimals for e in f.table("Table 4").entries if e.row == "Naive"] == [0, 2, 1]
     irnet = [e for e in boards["prm"].entries if e.method == "IRNet"]
     assert sorted(e.metric for e in irnet) == ["mAP@0.5", "mAP@0.75"]
 

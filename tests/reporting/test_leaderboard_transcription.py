@@ -8,7 +8,6 @@ found with regular expressions. Changing either the seeds or the leaderboards ma
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

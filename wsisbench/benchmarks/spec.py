@@ -26,6 +26,8 @@ class BenchmarkSpec:
         class_splits: named class subsets (e.g. {'voc': [...], 'nonvoc': [...]} or {'A': [...], 'B': [...]}).
         ignore_index: the void/ambiguous label.
         resolver: for embedded benchmarks, ``resolver(params) -> root`` generating data on first use.
+        layouts: dataset layouts under the root ('voc', 'coco', 'lid') that ``wsisbench data check`` validates.
+        class_reader: ``class_reader(root) -> names`` when the classes come from the data.
     """
 
     name: str
@@ -41,6 +43,7 @@ class BenchmarkSpec:
     class_splits: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     ignore_index: int = 255
     resolver: Callable[[Mapping], Path] | None = None
+    layouts: tuple[str, ...] = ()
     class_reader: Callable[[Path], list[str]] | None = None
 
     def resolve_root(self, data_root: str | Path | None, params: Mapping | None = None) -> Path:

@@ -1,7 +1,6 @@
 """``wsisbench data convert ACTION``: VOC <-> COCO, COCO class splits, LID labels, per-class statistics."""
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 

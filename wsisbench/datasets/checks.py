@@ -32,8 +32,8 @@ from wsisbench.errors import DataError, UnknownNameError
 from .class_names import LID_FOREGROUND_CLASSES, VOC_CLASSES
 from .lid import read_label_list, resolve_lid_layout
 from .png import read_label_png
-from .voc import resolve_voc_root
-from .voc_instances import image_labels_from_class_map, instances_from_maps
+from .voc import read_id_list, resolve_voc_root
+from .voc_instances import image_labels_from_class_map, instances_from_maps, read_label_map
 
 LAYOUTS = ("voc", "coco", "lid")
 
@@ -112,6 +112,14 @@ def _problem(path: str | os.PathLike, error: Exception) -> Problem:
     return str(path), str(error).removeprefix(f"{path}: ")
 
 
+def _problem_from_error(error: Exception, default_path: str | os.PathLike) -> Problem:
+    """``(file, message)`` from an error message ``'<file>: <message>'``; else ``default_path``."""
+    head, sep, tail = str(error).partition(": ")
+    if sep and (os.sep in head or Path(head).suffix):
+        return head, tail
+    return str(default_path), str(error)
+
+
 def _progress(items, desc: str, show: bool):
     return tqdm(items, desc=desc, unit="img", leave=False, disable=not show or None)
 
@@ -139,63 +147,73 @@ def read_meta_classes(root: str | os.PathLike) -> tuple[str, ...] | None:
 
 
 # ---------------------------------------------------------------------------------------------- VOC
+def _voc_split_items(voc: Path, split: str) -> list[tuple[str, Path, Path, Path]]:
+    """``(img_id, image, class map, object map)`` of a split; ``train_aug`` mixes VOC PNGs and SBD files."""
+    if split == "train_aug":
+        from .voc import VOCSegDataset
+
+        ds = VOCSegDataset(data_root=str(voc), split="train_aug", lazy_init=True, show_progress=False)
+        return [(i, *map(Path, ds._paths(i, source))) for i, source in ds._sample_sources()]
+    ids = read_id_list(voc / "ImageSets" / "Segmentation" / f"{split}.txt")
+    return [(i, voc / "JPEGImages" / f"{i}.jpg", voc / "SegmentationClass" / f"{i}.png",
+             voc / "SegmentationObject" / f"{i}.png") for i in ids]
+
+
 def _check_voc(root: Path, splits, classes, decode, max_images, show) -> tuple[list[Problem], list[dict]]:
     voc = resolve_voc_root(root)
     num_classes = len(classes or read_meta_classes(root) or VOC_CLASSES)
     sets = voc / "ImageSets" / "Segmentation"
     problems: list[Problem] = []
     rows: list[dict] = []
-    if splits is None:
-        splits = sorted(p.stem for p in sets.glob("*.txt")) if sets.is_dir() else []
+    if splits is None:  # train_aug (SBD) only when asked for: its list names images without VOC PNGs
+        splits = sorted(p.stem for p in sets.glob("*.txt") if p.stem != "train_aug") if sets.is_dir() else []
         if not splits:
             problems.append((str(sets), "no split lists (ImageSets/Segmentation/*.txt)"))
     checked: dict[str, dict] = {}
     for split in splits:
-        list_file = sets / f"{split}.txt"
         row = dict(layout="voc", split=split, images=0, checked=0, instances=0, classes=0)
-        if not list_file.is_file():
-            problems.append((str(list_file), f"split list of {split!r} is missing"))
+        try:
+            items = _voc_split_items(voc, split)
+        except DataError as e:
+            problems.append(_problem_from_error(e, sets / f"{split}.txt"))
             rows.append(dict(row, problems=1))
             continue
-        ids = [line.strip() for line in list_file.read_text().split() if line.strip()]
         n_split_problems = 0
-        if not ids:
-            problems.append((str(list_file), f"split {split!r} is empty"))
+        if not items:
+            problems.append((str(sets / f"{split}.txt"), f"split {split!r} is empty"))
             n_split_problems += 1
         instances, seen = 0, set()
-        todo = _sample(ids, max_images)
-        for img_id in _progress(todo, f"check voc {split}", show):
+        todo = _sample(items, max_images)
+        for img_id, img_path, cls_path, obj_path in _progress(todo, f"check voc {split}", show):
             if img_id not in checked:  # an image listed by several splits is checked and reported once
-                checked[img_id] = _check_voc_image(voc, img_id, num_classes, decode)
+                checked[img_id] = _check_voc_image(img_path, cls_path, obj_path, num_classes, decode)
                 problems.extend(checked[img_id]["problems"])
             res = checked[img_id]
             n_split_problems += len(res["problems"])
             instances += res["instances"]
             seen.update(res["labels"])
-        rows.append(dict(row, images=len(ids), checked=len(todo), instances=instances, classes=len(seen),
+        rows.append(dict(row, images=len(items), checked=len(todo), instances=instances, classes=len(seen),
                          problems=n_split_problems))
     return problems, rows
 
 
-def _check_voc_image(voc: Path, img_id: str, num_classes: int, decode: bool) -> dict:
+def _check_voc_image(img_path: Path, cls_path: Path, obj_path: Path, num_classes: int, decode: bool) -> dict:
+    """Problems, instance count and labels of one image (label maps as VOC PNGs or SBD ``.mat`` files)."""
     out = dict(problems=[], instances=0, labels=set())
-    img_path = voc / "JPEGImages" / f"{img_id}.jpg"
     size, problem = check_image(img_path, decode)
     if problem:
         out["problems"].append((str(img_path), problem))
     maps = {}
-    for folder in ("SegmentationClass", "SegmentationObject"):
-        path = voc / folder / f"{img_id}.png"
+    for key, path in (("cls", cls_path), ("obj", obj_path)):
         try:
-            maps[folder] = read_label_png(path)
+            maps[key] = read_label_map(path)
         except DataError as e:
             out["problems"].append(_problem(path, e))
             continue
-        if size is not None and maps[folder].shape != size:
-            out["problems"].append((str(path), f"label map is {maps[folder].shape[1]}x{maps[folder].shape[0]} "
+        if size is not None and maps[key].shape != size:
+            out["problems"].append((str(path), f"label map is {maps[key].shape[1]}x{maps[key].shape[0]} "
                                                f"but the image is {size[1]}x{size[0]} (WxH)"))
-    cls, obj = maps.get("SegmentationClass"), maps.get("SegmentationObject")
-    cls_path, obj_path = voc / "SegmentationClass" / f"{img_id}.png", voc / "SegmentationObject" / f"{img_id}.png"
+    cls, obj = maps.get("cls"), maps.get("obj")
     if cls is not None:
         try:
             out["labels"] = set(image_labels_from_class_map(cls, num_classes, str(cls_path)))

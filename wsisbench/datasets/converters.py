@@ -27,13 +27,12 @@ from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
-from pycocotools import mask as mask_utils
 from tqdm import tqdm
 
 from wsisbench.errors import DataError
 from wsisbench.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 
-from .class_names import ILSVRC_DET_WNIDS, NONVOC_COCO_CATEGORY_IDS, VOC_CLASSES, VOC_COCO_CATEGORY_IDS
+from .class_names import ILSVRC_DET_WNIDS, VOC_CLASSES, VOC_COCO_CATEGORY_IDS, VOC_ORDER_COCO_IDS
 from .png import encode_label_png, read_label_png
 from .rle import decode_segmentation, encode_mask, mask_bbox_xywh
 from .voc import read_id_list, resolve_voc_root
@@ -126,8 +125,6 @@ def coco_to_voc(coco_json: str | os.PathLike, image_dir: str | os.PathLike, out_
     list and the rule are also written to ``VOC2012/coco_to_voc_<split>.json``. See the module docstring
     for the painting rule.
     """
-    from .class_names import VOC_ORDER_COCO_IDS
-
     data = _load_json(coco_json)
     cats = {c["id"]: c["name"] for c in data.get("categories", [])}
     if category_ids is None:
@@ -314,5 +311,4 @@ def save_table_csv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 __all__ = ["voc_to_coco", "coco_to_voc", "paint_order", "coco_class_split", "lid_labels_from_ilsvrc_xml",
-           "coco_class_statistics", "voc_class_statistics", "save_table_csv", "voc_image_id",
-           "NONVOC_COCO_CATEGORY_IDS"]
+           "coco_class_statistics", "voc_class_statistics", "save_table_csv", "voc_image_id"]

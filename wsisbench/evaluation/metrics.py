@@ -26,16 +26,19 @@ from wsisbench.registry import METRICS
 from .semantic import SemanticConfusion
 
 
+def _is_tensor(value: Any) -> bool:
+    return type(value).__module__.startswith("torch") and hasattr(value, "numpy")
+
+
 def _to_numpy(value: Any) -> np.ndarray:
     """A tensor, data element, dict or array -> numpy array (squeezing a leading 1 of a [1, H, W] map)."""
-    for key in ("data", "sem_seg"):
-        if isinstance(value, dict) and key in value:
-            value = value[key]
-            break
-        if not isinstance(value, (np.ndarray, dict)) and hasattr(value, key) and not hasattr(value, "detach"):
-            value = getattr(value, key)
-            break
-    if hasattr(value, "detach"):  # torch tensor
+    if not isinstance(value, np.ndarray) and not _is_tensor(value):
+        keys = value.keys() if hasattr(value, "keys") else ()
+        for key in ("data", "sem_seg"):
+            if key in keys:
+                value = value[key] if isinstance(value, dict) else getattr(value, key)
+                break
+    if _is_tensor(value):
         value = value.detach().cpu().numpy()
     value = np.asarray(value)
     if value.ndim == 3 and value.shape[0] == 1:
@@ -124,7 +127,7 @@ def _mask_stack(masks: Any, height: int, width: int) -> list[dict]:
         return [to_compressed_rle(m, height, width, "mask") for m in masks]
     if hasattr(masks, "to_ndarray"):  # mmdet BitmapMasks / PolygonMasks
         masks = masks.to_ndarray()
-    if hasattr(masks, "detach"):
+    if _is_tensor(masks):
         masks = masks.detach().cpu().numpy()
     masks = np.asarray(masks)
     if masks.ndim == 2 and masks.shape[0] == 0:
@@ -135,7 +138,7 @@ def _mask_stack(masks: Any, height: int, width: int) -> list[dict]:
 def _array(value: Any, dtype) -> np.ndarray:
     if value is None:
         return np.zeros(0, dtype=dtype)
-    if hasattr(value, "detach"):
+    if _is_tensor(value):
         value = value.detach().cpu().numpy()
     return np.asarray(value, dtype=dtype).reshape(-1)
 

@@ -77,28 +77,54 @@ class SemanticConfusion:
         self.class_names = list(class_names) if class_names is not None else None
         # Byte-sized labels go through a 256 x 256 joint histogram.
         self._byte_path = self.num_classes <= 255 and (self.ignore_index is None or 0 <= self.ignore_index <= 255)
+        valid = np.zeros(256, dtype=bool)
+        valid[: self.num_classes] = True
+        if self.ignore_index is not None and self._byte_path:
+            valid[self.ignore_index] = True
+        self._bad_rows = np.flatnonzero(~valid)  # GT byte values that are neither a class nor void
         self.reset()
 
     # ------------------------------------------------------------------ state
     def reset(self) -> None:
         """Forget every counted pixel."""
         #: int64 [C, C+1]: GT rows, prediction columns; column C = out-of-range predictions ('ignore')
-        self._counts = np.zeros((self.num_classes, self.num_classes + 1), dtype=np.int64)
+        self._extra = np.zeros((self.num_classes, self.num_classes + 1), dtype=np.int64)
+        #: int64 [256 * 256]: joint histogram of (gt byte, pred byte), folded into counts on demand
+        self._joint = np.zeros(65536, dtype=np.int64) if self._byte_path else None
         self.num_images = 0
+
+    @property
+    def _counts(self) -> np.ndarray:
+        """int64 [C, C+1]: all counts so far (the byte histogram folded in under the policy)."""
+        if self._joint is None:
+            return self._extra.copy()
+        C = self.num_classes
+        joint = self._joint.reshape(256, 256)
+        counts = self._extra.copy()
+        counts[:, :C] += joint[:C, :C]
+        missed = joint[:C, C:].sum(axis=1)  # all zero under 'error' (checked per image)
+        if self.out_of_range == "background":
+            counts[:, 0] += missed
+        else:
+            counts[:, C] += missed
+        return counts
 
     @property
     def matrix(self) -> np.ndarray:
         """int64 [C, C]: ``matrix[i, j]`` = pixels of GT class ``i`` predicted as ``j`` (a copy)."""
-        return self._counts[:, : self.num_classes].copy()
+        return self._counts[:, : self.num_classes]
 
     @property
     def unassigned(self) -> np.ndarray:
         """int64 [C]: pixels of each GT class whose prediction was out of range (policy 'ignore' only)."""
-        return self._counts[:, self.num_classes].copy()
+        return self._counts[:, self.num_classes]
 
     def state(self) -> dict[str, Any]:
-        """A picklable snapshot (for gathering across processes); :meth:`merge` accepts it back."""
-        return {"counts": self._counts.copy(), "num_images": self.num_images, "num_classes": self.num_classes,
+        """A picklable snapshot (for gathering across processes); :meth:`merge` accepts it back.
+
+        ``counts`` is int64 [C, C+1] (column C: out-of-range predictions under 'ignore').
+        """
+        return {"counts": self._counts, "num_images": self.num_images, "num_classes": self.num_classes,
                 "ignore_index": self.ignore_index, "out_of_range": self.out_of_range}
 
     def merge(self, other: "SemanticConfusion | dict[str, Any]") -> "SemanticConfusion":
@@ -108,7 +134,7 @@ class SemanticConfusion:
             if state[key] != getattr(self, key):
                 raise ValueError(f"cannot merge confusions with different {key}: "
                                  f"{getattr(self, key)!r} vs {state[key]!r}")
-        self._counts += np.asarray(state["counts"], dtype=np.int64)
+        self._extra += np.asarray(state["counts"], dtype=np.int64)
         self.num_images += int(state["num_images"])
         return self
 
@@ -131,10 +157,9 @@ class SemanticConfusion:
         if gt.shape != pred.shape:
             raise DataError(f"{where}: prediction shape {pred.shape} differs from ground-truth shape {gt.shape}")
         if self._byte_path:
-            counts = self._count_bytes(gt, pred, where)
+            self._joint += self._count_bytes(gt, pred, where)
         else:
-            counts = self._count_general(gt, pred, where)
-        self._counts += counts
+            self._extra += self._count_general(gt, pred, where)
         self.num_images += 1
 
     @staticmethod
@@ -178,33 +203,23 @@ class SemanticConfusion:
         return np.where((a < 0) | (a > 255), 255, a)  # 255 >= C: still out of range
 
     def _count_bytes(self, gt: np.ndarray, pred: np.ndarray, where: str) -> np.ndarray:
+        """int64 [65536]: joint histogram of ``gt << 8 | pred``, after checking the image's values."""
         C = self.num_classes
         g = self._to_bytes(gt, True, where)
         p = self._to_bytes(pred, False, where)
-        code = g.astype(np.intp).ravel()
+        code = g.astype(np.intp).reshape(-1)
         code <<= 8
-        code |= p.ravel()
-        joint = np.bincount(code, minlength=65536).reshape(256, 256)  # [gt value, pred value]
-        valid_rows = np.zeros(256, dtype=bool)
-        valid_rows[:C] = True
-        if self.ignore_index is not None:
-            valid_rows[self.ignore_index] = True
-        row_sums = joint.sum(axis=1)
-        if row_sums[~valid_rows].any():
-            raise self._bad_gt_error(where, np.flatnonzero(row_sums * ~valid_rows))
-        out_cols = joint[:, C:]
-        counts = np.zeros((C, C + 1), dtype=np.int64)
-        counts[:, :C] = joint[:C, :C]
-        if self.out_of_range == "error":
-            col_sums = out_cols.sum(axis=0)
-            if col_sums.any():  # anywhere in the image, void pixels included (as the VOC devkit)
-                raise self._bad_pred_error(where, np.flatnonzero(col_sums) + C)
-        missed = out_cols[:C].sum(axis=1)
-        if self.out_of_range == "background":
-            counts[:, 0] += missed
-        else:
-            counts[:, C] = missed
-        return counts
+        code |= p.reshape(-1)
+        joint = np.bincount(code, minlength=65536)
+        j2 = joint.reshape(256, 256)  # [gt value, pred value]
+        if j2[self._bad_rows].any():
+            row_sums = j2.sum(axis=1)
+            bad = np.zeros(256, dtype=bool)
+            bad[self._bad_rows] = True
+            raise self._bad_gt_error(where, np.flatnonzero((row_sums > 0) & bad))
+        if self.out_of_range == "error" and j2[:, C:].any():  # anywhere, void pixels included (VOC devkit)
+            raise self._bad_pred_error(where, np.flatnonzero(j2[:, C:].sum(axis=0)) + C)
+        return joint
 
     def _count_general(self, gt: np.ndarray, pred: np.ndarray, where: str) -> np.ndarray:
         """Any class count or ignore value: boolean selection then one bincount over ``C * (C+1)`` bins."""
@@ -233,9 +248,10 @@ class SemanticConfusion:
             ``num_pixels`` (counted, i.e. non-void, pixels), ``out_of_range`` (the policy).
         """
         C = self.num_classes
-        m = self._counts[:, :C]
+        counts = self._counts
+        m = counts[:, :C]
         tp = np.diag(m)
-        rows = self._counts.sum(axis=1)  # includes out-of-range predictions ('ignore')
+        rows = counts.sum(axis=1)  # includes out-of-range predictions ('ignore')
         cols = m.sum(axis=0)
         iou = _ratio(tp, rows + cols - tp)
         acc = _ratio(tp, rows)

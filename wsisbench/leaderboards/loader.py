@@ -22,6 +22,26 @@ from wsisbench.leaderboards.validation import check_duplicates, check_entry, is_
 NOT_LEADERBOARDS = {"sources", "mappings"}
 
 
+class PrintedFloat(float):
+    """A float read from YAML that remembers how many decimals were written (``39.80`` -> 2)."""
+
+    decimals: int = 1
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose floats keep their written precision, so reports print numbers as the paper did."""
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    value = PrintedFloat(loader.construct_yaml_float(node))
+    text = str(node.value).lower()
+    value.decimals = len(text.split(".", 1)[1]) if "." in text and "e" not in text else 0
+    return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
 def list_leaderboards(directory: Path | None = None) -> list[str]:
     """Names (file stems) of the leaderboard files."""
     d = directory or leaderboards_dir()
@@ -45,7 +65,7 @@ def load_leaderboard(name_or_path: str | Path, directory: Path | None = None) ->
         if not path.exists():
             raise UnknownNameError("leaderboard", str(name_or_path), list_leaderboards(directory))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # safe: a SafeLoader subclass
     except yaml.YAMLError as e:
         raise WsisbenchError(f"{path}: not valid YAML: {e}") from e
     sources = load_sources(directory if (directory / "sources.yaml").exists() else None)
@@ -158,7 +178,7 @@ def _parse_table(board: str, t, ti: int, file_doc, file_defaults: dict, sources,
         col_labels.append(_label(c.get("label", ""), f"{key}, column {ci + 1}", problems))
         col_specs.append(c)
     _unique([join_label(c) for c in col_labels], f"{key}: column", problems)
-    row_labels, grid, entries = [], [], []
+    row_labels, grid, grid_places, entries = [], [], [], []
     for ri, r in enumerate(rows):
         if not isinstance(r, dict):
             problems.append(f"{key}, row {ri + 1}: each row must be a mapping with 'label' and 'cells'")
@@ -173,13 +193,15 @@ def _parse_table(board: str, t, ti: int, file_doc, file_defaults: dict, sources,
             continue
         row_labels.append(rlabel)
         values: list[float | None] = []
+        places: list[int] = []
         for ci, cell in enumerate(cells):
             cname = join_label(col_labels[ci])
             cell_note, cell_range = None, None
             if isinstance(cell, dict):
                 _unknown_keys(cell, CELL_KEYS, f"{key}, row {rname!r}, column {cname!r}", problems)
                 cell_note, cell_range, cell = cell.get("note"), cell.get("range"), cell.get("value")
-            values.append(cell if is_number(cell) else None)
+            values.append(float(cell) if is_number(cell) else None)
+            places.append(_decimals(cell) if is_number(cell) else 0)
             if cell is None:
                 continue
             fields = _merge(file_defaults, tdefaults, col_specs[ci], r)
@@ -190,22 +212,21 @@ def _parse_table(board: str, t, ti: int, file_doc, file_defaults: dict, sources,
                 backbone=fields.get("backbone", ""), training=fields.get("training", ""),
                 benchmark=fields.get("benchmark", ""), split=str(fields.get("split", "")),
                 protocol=fields.get("protocol", ""), metric=fields.get("metric", ""), value=cell,
-                unit=fields.get("unit", ""), classes=fields.get("classes", "all"),
+                decimals=places[-1], unit=fields.get("unit", ""), classes=fields.get("classes", "all"),
                 direction=fields.get("direction"), protocol_presumed=fields.get("protocol_presumed", False),
                 conditions=fields["conditions"], range=tuple(cell_range) if isinstance(cell_range, list) else cell_range,
                 note=" ".join(notes) or None, row_index=ri, column_index=ci))
         grid.append(values)
+        grid_places.append(places)
     _unique([join_label(r) for r in row_labels], f"{key}: row", problems)
-    col_decimals = [max([_decimals(row[ci]) for row in grid if row[ci] is not None] or [0])
-                    for ci in range(len(columns))]
-    for e in entries:
-        e.decimals = col_decimals[e.column_index]
     return Table(board, str(doc), t["table"], t.get("part"), str(t.get("caption", "")), t.get("note"),
-                 col_labels, row_labels, grid, entries, col_decimals)
+                 col_labels, row_labels, grid, entries, grid_places)
 
 
 def _decimals(x: float) -> int:
-    """Decimals of a number as written (``61.2`` -> 1, ``20`` -> 0); a column prints with its maximum."""
+    """Decimals of a number as written in the file (``39.80`` -> 2, ``20`` -> 0)."""
+    if isinstance(x, PrintedFloat):
+        return x.decimals
     text = repr(x)
     return 0 if isinstance(x, int) or "." not in text or "e" in text else len(text.split(".")[1])
 

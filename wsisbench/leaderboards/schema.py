@@ -61,7 +61,7 @@ class Entry:
     note: str | None = None
     row_index: int = 0
     column_index: int = 0
-    decimals: int = 1  # decimals the paper prints in this column (for printing the number as printed)
+    decimals: int = 1  # decimals the paper prints for this number (to print it as printed)
 
     @property
     def table_key(self) -> str:
@@ -97,7 +97,7 @@ class Table:
     row_labels: list[list[str]]
     cells: list[list[float | None]]  # [row][column], None where the paper prints '-' or nothing
     entries: list[Entry]
-    column_decimals: list[int] = field(default_factory=list)
+    decimals: list[list[int]] = field(default_factory=list)  # [row][column], decimals as printed
 
     @property
     def key(self) -> str:

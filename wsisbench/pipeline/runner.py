@@ -25,6 +25,7 @@ from .context import RunContext
 from .distributed import setup_distributed
 from .environment import environment_record
 from .manifest import read_valid_manifest, write_manifest
+from .preflight import data_check_stage, require_pretrained
 from .resources import measure_stage
 
 RESULT_SCHEMA = "wsisbench.result/1"
@@ -80,6 +81,7 @@ def run_method(cfg: Config, *, work_dir: str | Path, device: str = "cpu", launch
     from wsisbench.benchmarks import get_benchmark
     from wsisbench.registry import METHODS
 
+    require_pretrained(cfg)
     setup_distributed(launcher, device)
     work_dir = Path(work_dir).resolve()
     chash = config_hash(cfg)
@@ -105,7 +107,7 @@ def run_method(cfg: Config, *, work_dir: str | Path, device: str = "cpu", launch
     if method_cls is None:
         from wsisbench.errors import UnknownNameError
         raise UnknownNameError("method", cfg.method, METHODS.module_dict)
-    stages = method_cls(cfg).build_stages()
+    stages = [data_check_stage()] + method_cls(cfg).build_stages()
 
     stage_records: dict[str, dict] = {}
     summaries: dict[str, dict] = {}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 #: footnote marker on every number measured on the embedded synthetic benchmark.
 EMBEDDED_MARK = "†"
@@ -13,6 +14,15 @@ UNKNOWN_BANNER = (f"Runs marked {UNKNOWN_MARK} do not say which data they used (
                   "treat their numbers as not comparable to the paper.")
 EMBEDDED_FOOTNOTE = f"{EMBEDDED_MARK} embedded synthetic benchmark — not comparable to the paper."
 UNKNOWN_FOOTNOTE = f"{UNKNOWN_MARK} data origin unknown — not comparable to the paper."
+
+
+def pretty(label: str) -> str:
+    """A label as printed in a paper, with its LaTeX bits made readable (``voc \\rightarrow non-voc`` ->
+    ``voc → non-voc``, ``$10^{-3}$`` -> ``10^-3``); for display only, selections use the raw label."""
+    label = label.replace("\\rightarrow", "→")
+    label = re.sub(r"\\mathcal\{(\w+)\}", r"\1", label)
+    label = re.sub(r"\^\{([^}]*)\}", r"^\1", label)
+    return " ".join(label.replace("$", "").split())
 
 
 def data_mark(data: str) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from wsisbench.leaderboards.mapping import Pair
 from wsisbench.leaderboards.schema import Table, join_label
-from wsisbench.reporting.formatting import data_mark, fmt
+from wsisbench.reporting.formatting import data_mark, fmt, pretty
 from wsisbench.reporting.results import RunResult
 from wsisbench.reporting.tables import run_label
 
@@ -25,7 +25,7 @@ def _units(table: Table) -> list[str]:
 
 def regenerate(table: Table, pairs: list[tuple[RunResult, Pair]]) -> pd.DataFrame:
     """The table as printed plus our rows; ``pairs`` may include entries of other tables (ignored)."""
-    columns = [join_label(c) for c in table.column_labels]
+    columns = [pretty(join_label(c)) for c in table.column_labels]
     units = _units(table)
     ours: dict[int, dict[str, tuple[RunResult, dict[int, float | None]]]] = {}
     for run, p in pairs:
@@ -36,12 +36,12 @@ def regenerate(table: Table, pairs: list[tuple[RunResult, Pair]]) -> pd.DataFram
         by_run.setdefault(run.name, (run, {}))[1][e.column_index] = p.ours
     rows = []
     for ri, label in enumerate(table.row_labels):
-        rows.append({"row": join_label(label), "source": "paper",
-                     **{c: fmt(v, units[ci], places=table.column_decimals[ci])
+        rows.append({"row": pretty(join_label(label)), "source": "paper",
+                     **{c: fmt(v, units[ci], places=table.decimals[ri][ci])
                         for ci, (c, v) in enumerate(zip(columns, table.cells[ri]))}})
         for run, values in ours.get(ri, {}).values():
             mark = data_mark(run.data)
-            rows.append({"row": join_label(label), "source": f"ours: {run_label(run)}",
+            rows.append({"row": pretty(join_label(label)), "source": f"ours: {run_label(run)}",
                          **{c: (fmt(values[ci], units[ci], mark if values[ci] is not None else "")
                                 if ci in values else "") for ci, c in enumerate(columns)}})
     return pd.DataFrame(rows, columns=["row", "source", *columns])

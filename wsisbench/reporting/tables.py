@@ -9,7 +9,7 @@ import pandas as pd
 
 from wsisbench.leaderboards.mapping import Pair
 from wsisbench.leaderboards.units import result_unit
-from wsisbench.reporting.formatting import data_mark, fmt, fmt_delta, fmt_metric, is_missing
+from wsisbench.reporting.formatting import data_mark, fmt, fmt_delta, fmt_metric, is_missing, pretty
 from wsisbench.reporting.results import RunResult
 
 
@@ -57,18 +57,15 @@ def comparison_table(pairs: list[tuple[RunResult, Pair]]) -> tuple[pd.DataFrame,
     rows = []
     for run, p in pairs:
         e = p.entry
-        note_refs = []
-        for text in (e.note,):
-            if text:
-                if text not in notes:
-                    notes.append(text)
-                note_refs.append(f"[{notes.index(text) + 1}]")
+        if e.note and e.note not in notes:
+            notes.append(e.note)
+        note_ref = f"[{notes.index(e.note) + 1}]" if e.note else ""
         evaluation = p.key.split("/", 1)[0] if "/" in p.key else None
         ours_protocol = run.protocol(evaluation) if evaluation in run.evaluations else (
             "timing" if result_unit(p.key) != "fraction" else "?")
         rows.append({
             "run": run_label(run), "data": run.data,
-            "source": f"{e.leaderboard}: {e.table_key}", "row": e.row, "column": e.column,
+            "source": f"{e.leaderboard}: {e.table_key}", "row": pretty(e.row), "column": pretty(e.column),
             "metric": e.metric if e.classes == "all" else f"{e.metric} on {e.classes}",
             "unit": e.unit,
             "benchmark: paper / ours": f"{e.benchmark} {e.split} / {run.benchmark}",
@@ -76,7 +73,7 @@ def comparison_table(pairs: list[tuple[RunResult, Pair]]) -> tuple[pd.DataFrame,
             "reported": fmt(e.value, e.unit, places=e.decimals),
             "ours": fmt(p.ours, e.unit, data_mark(run.data) if not is_missing(p.ours) else ""),
             "delta": fmt_delta(p.ours, e.value, e.unit),
-            "result key": p.key, "notes": " ".join(note_refs),
+            "result key": p.key, "notes": note_ref,
         })
     return pd.DataFrame(rows), [f"[{i + 1}] {t}" for i, t in enumerate(notes)]
 

@@ -79,3 +79,17 @@ def test_flat_layout(tmp_path):
     assert train.get_data_info(0)["image_labels"] == [0, 2] and len(train.metainfo["semantic_classes"]) == 4
     val = LIDSegDataset(data_root=str(base), split="val", metainfo=meta, show_progress=False)
     assert val.get_data_info(0)["image_labels"] == [1]
+
+
+def test_check_official_layout(lid_root):
+    from wsisbench.datasets import check_dataset
+
+    report = check_dataset("lid2020", lid_root, show_progress=False)
+    assert report.ok, report.format_problems()
+    assert report.summary[["split", "images", "classes"]].values.tolist() == [["train", 2, 2], ["val", 2, 2]]
+    png = lid_root / "LID_track1_annotations/track1_val_annotations_raw/ILSVRC2012_val_00000002.png"
+    Image.open(png).convert("RGB").save(png)
+    (lid_root / "LID_track1/train/n00007846/n00007846_7.JPEG").unlink()
+    problems = dict(check_dataset("lid", lid_root, show_progress=False).problems)
+    assert "mode 'RGB'" in problems[str(png)]
+    assert problems[str(lid_root / "LID_track1/train/n00007846/n00007846_7.JPEG")] == "image is missing"

@@ -106,3 +106,15 @@ def test_layout_names():
 def test_missing_root(tmp_path):
     report = check_dataset("voc", tmp_path / "nowhere", show_progress=False)
     assert report.problems == [(str(tmp_path / "nowhere"), "data root does not exist")]
+
+
+def test_train_aug_with_sbd_files(tmp_path, make_voc_tree):
+    voc = make_voc_tree(tmp_path, ["t1", "t2"], ["v1"], ["s1", "s2"])
+    report = check_dataset("voc", tmp_path, splits=["train_aug"], show_progress=False)
+    assert report.ok, report.format_problems()
+    assert report.summary.loc[0, ["images", "instances"]].tolist() == [4, 4]
+    (tmp_path / "SBD/inst/s2.mat").write_bytes(b"garbage")
+    report = check_dataset("voc", voc, splits=["train_aug"], show_progress=False)
+    assert [p for p, _ in report.problems] == [str(tmp_path / "SBD/inst/s2.mat")]
+    # train_aug is not checked unless asked for
+    assert "train_aug" not in set(check_dataset("voc", voc, show_progress=False).summary["split"])

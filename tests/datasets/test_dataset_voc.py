@@ -1,8 +1,6 @@
 """VOC 2012 reading: the official sample image, the mmdet pipeline, train_aug with SBD .mat files."""
 import numpy as np
 import pytest
-from PIL import Image
-from scipy.io import savemat
 
 from wsisbench.datasets import VOCInstanceDataset, VOCSegDataset, load_voc_instances, read_label_png
 from wsisbench.datasets.png import write_label_png
@@ -65,34 +63,8 @@ def test_load_label_map_transform(voc_sample_root):
     assert set(np.unique(out["gt_seg_map"]).tolist()) == {0, 9, 12, 255}
 
 
-def _write_voc_tree(root, ids_train, ids_val, sbd_only):
-    """A tiny VOC2012 + SBD tree: VOC PNG ground truth for train/val ids, SBD .mat files for all."""
-    voc, sbd = root / "VOC2012", root / "SBD"
-    for sub in ("JPEGImages", "SegmentationClass", "SegmentationObject", "ImageSets/Segmentation"):
-        (voc / sub).mkdir(parents=True, exist_ok=True)
-    for sub in ("cls", "inst"):
-        (sbd / sub).mkdir(parents=True, exist_ok=True)
-    for n, img_id in enumerate(ids_train + ids_val + sbd_only):
-        Image.new("RGB", (8, 6), (n * 20, 50, 90)).save(voc / "JPEGImages" / f"{img_id}.jpg")
-        cls = np.zeros((6, 8), np.uint8)
-        obj = np.zeros((6, 8), np.uint8)
-        cls[1:3, 1:3], obj[1:3, 1:3] = 1 + n % 20, 1
-        if img_id in ids_train + ids_val:
-            cls_v, obj_v = cls.copy(), obj.copy()
-            cls_v[3, :], obj_v[3, :] = 255, 255
-            write_label_png(voc / "SegmentationClass" / f"{img_id}.png", cls_v)
-            write_label_png(voc / "SegmentationObject" / f"{img_id}.png", obj_v)
-        savemat(sbd / "cls" / f"{img_id}.mat", {"GTcls": {"Segmentation": cls, "CategoriesPresent": [1 + n % 20]}})
-        savemat(sbd / "inst" / f"{img_id}.mat", {"GTinst": {"Segmentation": obj, "Categories": [1 + n % 20]}})
-    (voc / "ImageSets/Segmentation/train.txt").write_text("\n".join(ids_train) + "\n")
-    (voc / "ImageSets/Segmentation/val.txt").write_text("\n".join(ids_val) + "\n")
-    (sbd / "train.txt").write_text("\n".join(sbd_only[:2] + ids_val[:1]) + "\n")
-    (sbd / "val.txt").write_text("\n".join(sbd_only[2:] + ids_train[:1]) + "\n")
-    return voc
-
-
-def test_train_aug_with_sbd(tmp_path):
-    voc = _write_voc_tree(tmp_path, ["t1", "t2"], ["v1", "v2"], ["s1", "s2", "s3"])
+def test_train_aug_with_sbd(tmp_path, make_voc_tree):
+    voc = make_voc_tree(tmp_path, ["t1", "t2"], ["v1", "v2"], ["s1", "s2", "s3"])
     ds = VOCInstanceDataset(data_root=str(tmp_path), split="train_aug", show_progress=False)  # SBD found as sibling
     by_id = {ds.get_data_info(i)["img_id"]: ds.get_data_info(i) for i in range(len(ds))}
     assert sorted(by_id) == ["s1", "s2", "s3", "t1", "t2"]  # (SBD train + val + VOC train) - VOC val
@@ -104,8 +76,8 @@ def test_train_aug_with_sbd(tmp_path):
     assert len(explicit) == 5
 
 
-def test_train_aug_without_sbd_is_a_clear_error(tmp_path):
-    voc = _write_voc_tree(tmp_path, ["t1"], ["v1"], ["s1", "s2"])
+def test_train_aug_without_sbd_is_a_clear_error(tmp_path, make_voc_tree):
+    voc = make_voc_tree(tmp_path, ["t1"], ["v1"], ["s1", "s2"])
     import shutil
 
     shutil.rmtree(tmp_path / "SBD")
@@ -113,8 +85,8 @@ def test_train_aug_without_sbd_is_a_clear_error(tmp_path):
         VOCSegDataset(data_root=str(voc), split="train_aug", show_progress=False)
 
 
-def test_errors_name_the_file(tmp_path):
-    voc = _write_voc_tree(tmp_path, ["t1"], ["v1"], [])
+def test_errors_name_the_file(tmp_path, make_voc_tree):
+    voc = make_voc_tree(tmp_path, ["t1"], ["v1"], [])
     with pytest.raises(DataError, match=r"ImageSets/Segmentation/test\.txt.*missing"):
         VOCSegDataset(data_root=str(voc), split="test", show_progress=False)
     write_label_png(voc / "SegmentationClass" / "t1.png", np.full((6, 8), 30, np.uint8))
@@ -124,8 +96,8 @@ def test_errors_name_the_file(tmp_path):
         VOCSegDataset(data_root=str(voc), split="val", metainfo=dict(classes=("background", "a")), lazy_init=True)
 
 
-def test_own_class_list(tmp_path):
-    voc = _write_voc_tree(tmp_path, ["t1"], ["v1"], [])
+def test_own_class_list(tmp_path, make_voc_tree):
+    voc = make_voc_tree(tmp_path, ["t1"], ["v1"], [])
     ds = VOCSegDataset(data_root=str(voc), split="val", metainfo=dict(classes=("a", "b", "c")), show_progress=False)
     assert ds.metainfo["classes"] == ("a", "b", "c") and len(ds.metainfo["palette"]) == 3
     assert ds.get_data_info(0)["image_labels"] == [1]  # v1 is the 2nd image: class 2 -> label 1
