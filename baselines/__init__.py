@@ -3,3 +3,4 @@
 Importing this package registers every baseline in ``wsisbench.registry.METHODS``.
 """
 from . import cam_baseline  # noqa: F401
+from . import grabcut  # noqa: F401

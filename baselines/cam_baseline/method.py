@@ -18,6 +18,7 @@ from wsisbench.utils.progress import progress
 from wsisbench.datasets.png import write_label_png
 from wsisbench.localization import image_cams, label_map_from_cams
 from wsisbench.pipeline import Method, RunContext, Stage
+from wsisbench.pipeline.preflight import apply_pretrained
 from wsisbench.pipeline.semantic_evaluation import evaluate_label_maps
 from wsisbench.pipeline.training import load_trained, train_with_runner
 from wsisbench.registry import METHODS
@@ -35,7 +36,7 @@ def _voc_split(ctx: RunContext, split: str) -> list[dict]:
 def _model_cfg(ctx: RunContext) -> dict:
     model = ctx.cfg.model.to_dict()
     model["num_classes"] = len(ctx.benchmark.class_names(ctx.data_root))
-    return model
+    return apply_pretrained(model, ctx.cfg)
 
 
 @METHODS.register_module(name="cam_baseline")

@@ -87,3 +87,15 @@ def test_errors_exit_2(voc, tmp_path, capsys):
     assert main(["eval", "--benchmark", "no-such-benchmark", "--pred", str(pred)]) == 2
     assert "valid benchmarks" in capsys.readouterr().err
     assert main(["eval", "--gt", str(root), "--split", "val", "--pred", str(tmp_path / "missing.json")]) == 2
+
+
+def test_benchmark_with_data_root(voc, capsys):
+    """``--benchmark voc2012 --data-root DIR``: VOC classes, the benchmark's protocol and policy."""
+    root, pred, sem = voc
+    assert main(["eval", "--benchmark", "voc2012", "--data-root", str(root), "--pred", str(pred), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["protocol"] == "voc" and out["split"] == "val" and out["classes"][:2] == ["aeroplane", "bicycle"]
+    assert len(out["classes"]) == 20 and out["metrics"]["mAP@0.25"] == 1.0
+    assert main(["eval", "--benchmark", "voc2012", "--data-root", str(root), "--pred", str(sem), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["protocol"] == "semantic" and len(out["per_class"]["IoU"]) == 21 and out["out_of_range"] == "error"

@@ -26,9 +26,8 @@ def _ours(gt_dict, results, cat_ids=None, iou_thrs=None):
 
 def _compare(ours, ref, cat_ids):
     np.testing.assert_allclose(ours["stats"], ref.stats, rtol=0, atol=TOL)
-    names = [f"cat{c}" for c in cat_ids]
-    ap = np.array([ours["per_class"]["AP"][n] for n in names])
-    np.testing.assert_allclose(ap, reference_per_class_ap(ref), rtol=0, atol=TOL, equal_nan=True)
+    assert ours["cat_ids"] == sorted(cat_ids)
+    np.testing.assert_allclose(ours["per_class_ap"], reference_per_class_ap(ref), rtol=0, atol=TOL, equal_nan=True)
 
 
 @pytest.mark.parametrize("seed,ties", [(0, False), (1, True), (2, False), (3, True)])
@@ -38,7 +37,10 @@ def test_default_parameters(seed, ties):
     ours = _ours(gt_dict, results)
     _compare(ours, ref, [c["id"] for c in gt_dict["categories"]])
     assert 0.05 < ref.stats[0] < 0.95  # a non-trivial case
-    assert len(ours["stats"]) == 12
+    assert len(ours["stats"]) == 12 and ours["metrics"]["AP"] == ours["stats"][0]
+    for label, t in (("AP50", 0), ("AP75", 5)):
+        np.testing.assert_allclose(list(ours["per_class"][label].values()), reference_per_class_ap(ref, t),
+                                   rtol=0, atol=TOL, equal_nan=True)
 
 
 @pytest.mark.parametrize("seed", [4, 5])
@@ -74,6 +76,7 @@ def test_category_subsets_keep_all_images(subset):
     np.testing.assert_allclose(entry["stats"], ref.stats, rtol=0, atol=TOL)
     np.testing.assert_allclose(list(entry["per_class"]["AP"].values()), reference_per_class_ap(ref),
                                rtol=0, atol=TOL, equal_nan=True)
+    assert entry["metrics"]["AP"] == entry["stats"][0]
     assert entry["classes"] == [f"cat{c}" for c in present]
 
 

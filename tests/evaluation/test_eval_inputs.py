@@ -76,7 +76,7 @@ def test_empty_prediction_file_is_valid(tmp_path, data):
         e = evaluate_instance(gt, path, protocol)
         values = [v for k, v in e["metrics"].items() if k.startswith(("mAP", "AP", "ABO"))]
         assert values and all(v == 0.0 or np.isnan(v) for v in values)
-        assert e["metrics"]["mAP@0.5"] == 0.0
+        assert e["metrics"]["AP50" if protocol == "coco" else "mAP@0.5"] == 0.0
 
 
 def test_prediction_file_errors(tmp_path, gt):

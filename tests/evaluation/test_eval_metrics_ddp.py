@@ -1,4 +1,7 @@
-"""The evaluators as mmengine metrics, in one process and gathered across two DDP processes (gloo)."""
+"""The evaluators as mmengine metrics, in one process and gathered across two DDP processes (gloo).
+
+23 images on 2 ranks: the sampler pads one duplicate, which mmengine's collection must drop.
+"""
 from __future__ import annotations
 
 import os
@@ -16,7 +19,7 @@ def _samples(seed: int = 30):
     """mmdet-style data samples (dicts) with predicted and GT masks, plus the same data as COCO dicts."""
     import torch
 
-    gt_dict, results = random_coco_dataset(seed, num_images=24, num_cats=4, crowd=False)
+    gt_dict, results = random_coco_dataset(seed, num_images=23, num_cats=4, crowd=False)
     samples = []
     for img in gt_dict["images"]:
         h, w = img["height"], img["width"]
@@ -51,7 +54,10 @@ def _run(samples, world: int = 1, rank: int = 0) -> list[dict]:
     out = []
     for metric in _metrics():
         metric.dataset_meta = {"classes": NAMES}
-        for i in range(rank, len(samples), world):  # DistributedSampler-like interleaving
+        # DistributedSampler: pad to a multiple of the world size with the first samples, interleave
+        order = list(range(len(samples)))
+        order += order[: (-len(order)) % world]
+        for i in order[rank::world]:
             metric.process(None, [samples[i]])
         out.append(metric.evaluate(len(samples)))
     return out
@@ -105,3 +111,41 @@ def test_ddp_two_processes_equal_one():
         assert a.keys() == b.keys()
         for k in a:
             assert a[k] == b[k] or (a[k] != a[k] and b[k] != b[k]), k
+
+
+def test_instance_metric_with_ann_file_and_raw_instances():
+    """``ann_file`` ground truth (coco_mini), labels mapped by class name; and mmdet's raw ``instances``."""
+    import json
+
+    from evalhelpers import SHARED_DATA
+    from wsisbench.registry import METRICS
+
+    ann_file = SHARED_DATA / "coco_mini" / "annotations" / "instances_val2017.json"
+    if not ann_file.is_file():
+        pytest.skip("shared data not available")
+    coco = json.loads(ann_file.read_text())
+    names = [c["name"] for c in coco["categories"]]
+    label = {c["id"]: i for i, c in enumerate(coco["categories"])}
+    samples = []
+    for img in coco["images"][:20]:
+        anns = [a for a in coco["annotations"] if a["image_id"] == img["id"] and not a["iscrowd"]]
+        samples.append({"img_id": img["id"], "ori_shape": (img["height"], img["width"]),
+                        "pred_instances": {"masks": [a["segmentation"] for a in anns],
+                                           "labels": np.array([label[a["category_id"]] for a in anns]),
+                                           "scores": np.linspace(1, 0.5, len(anns))},
+                        "instances": [{"mask": a["segmentation"], "bbox_label": label[a["category_id"]],
+                                       "ignore_flag": 0} for a in anns]})
+    for kwargs in ({"ann_file": str(ann_file), "protocol": "coco"}, {"protocol": "voc"}):
+        metric = METRICS.build(dict(type="InstanceSegMetric", class_names=names, **kwargs))
+        metric.process(None, samples)
+        out = metric.compute_metrics(metric.results)
+        if "ann_file" in kwargs:  # the other 59 images have GT and no predictions
+            from wsisbench.evaluation.api import evaluate_instance
+
+            records = [{"image_id": s["img_id"], "category_id": coco["categories"][int(c)]["id"],
+                        "segmentation": m, "score": float(v)} for s in samples
+                       for m, c, v in zip(*(s["pred_instances"][k] for k in ("masks", "labels", "scores")))]
+            ref = evaluate_instance(str(ann_file), records, "coco")["metrics"]
+            assert 0 < out["AP"] < 1 and out["AP"] == ref["AP"] and out["AR100"] == ref["AR100"]
+        else:
+            assert out["mAP@0.5"] == 1.0 and out["ABO"] == 1.0

@@ -177,3 +177,21 @@ def test_base_metric_wrapper_and_rank_merge():
     assert out["IoU/c3"] == expected["IoU"][3] or (math.isnan(out["IoU/c3"]) and math.isnan(expected["IoU"][3]))
     with pytest.raises(DataError, match="pred_sem_seg"):
         metric.process(None, [{"gt_sem_seg": data[0][0]}])
+
+
+@pytest.mark.parametrize("block", [1, 3, 25])
+def test_run_counting_equals_pixel_counting(block):
+    """Piecewise-constant maps take the run-length path; its counts must equal the per-pixel ones."""
+    from wsisbench.evaluation.semantic import _change_density, _joint_histogram
+
+    rng = np.random.default_rng(block)
+    for _ in range(20):
+        h, w = (int(v) for v in rng.integers(64, 200, 2))
+        cells = rng.integers(0, 256, (h // block + 1, w // block + 1))
+        g = np.kron(cells, np.ones((block, block), np.int64))[:h, :w].astype(np.uint8)
+        noise = rng.random((h, w)) < 0.003
+        p = np.where(noise, rng.integers(0, 256, (h, w)), np.roll(g, 2, 1)).astype(np.uint8)
+        expected = np.bincount(g.astype(np.intp).ravel() * 256 + p.ravel(), minlength=65536)
+        np.testing.assert_array_equal(_joint_histogram(g, p), expected)
+        if block == 25:
+            assert _change_density(g, p) < 0.15  # the run path was taken

@@ -94,32 +94,27 @@ def _benchmark_sources(args) -> dict[str, Any]:
     return {"spec": spec, "root": root, "class_names": names}
 
 
-def _instance_gt_path(root: Path, split: str, pred: Path, spec) -> Path:
-    """Embedded/VOC: the VOC layout, unless the predictions use int image ids and a COCO json exists."""
+def _instance_gt(root: Path, split: str, spec, class_names):
+    """The benchmark's instance ground truth: the VOC layout where present (the protocol's definition: void
+    pixels belong to no instance), else the COCO json. With both, the json's int image ids are accepted as
+    aliases of the VOC ids (through its file names), so either naming scores against the same masks."""
+    from wsisbench.datasets.voc import resolve_voc_root
+    from wsisbench.errors import DataError
+    from wsisbench.evaluation import api
+
     coco = next((p for p in (root / "annotations" / f"instances_{split}.json",
                               root / "annotations" / f"instances_{split}2017.json") if p.is_file()), None)
-    voc_split = None
-    from wsisbench.datasets.voc import resolve_voc_root
-
     voc = resolve_voc_root(root)
     if (voc / "ImageSets" / "Segmentation" / f"{split}.txt").is_file():
-        voc_split = voc
-    if coco is not None and (voc_split is None or _uses_int_ids(pred)):
-        return coco
-    if voc_split is not None:
-        return voc_split
-    from wsisbench.errors import DataError
-
+        gt = api.load_instance_gt(voc, split, class_names=class_names)
+        if coco is not None:
+            with open(coco) as f:
+                images = json.load(f).get("images", [])
+            gt.add_int_aliases({int(im["id"]): im.get("file_name", str(im["id"])) for im in images}, str(coco))
+        return gt
+    if coco is not None:
+        return api.load_instance_gt(coco)
     raise DataError(f"benchmark {spec.name!r}: no instance ground truth for split {split!r} under {root}")
-
-
-def _uses_int_ids(pred: Path) -> bool:
-    try:
-        with open(pred) as f:
-            records = json.load(f)
-        return bool(records) and isinstance(records[0], dict) and isinstance(records[0].get("image_id"), int)
-    except (OSError, ValueError, IndexError, TypeError):
-        return False
 
 
 def run_eval(args) -> dict[str, Any]:
@@ -158,12 +153,16 @@ def run_eval(args) -> dict[str, Any]:
     classes = args.classes
     if bench is not None:
         spec, root = bench["spec"], bench["root"]
-        gt_path = _instance_gt_path(root, split, pred, spec)
-        gt = api.load_instance_gt(gt_path, split, class_names=bench["class_names"])
+        gt = _instance_gt(root, split, spec, bench["class_names"])
         protocol = args.protocol or spec.instance_protocol
         voc_style = spec.instance_protocol != "coco"
-        if classes is not None and classes in spec.class_splits:
-            classes = list(spec.class_splits[classes])
+        splits = dict(spec.class_splits)
+        if spec.embedded:
+            from wsisbench.benchmarks import embedded_class_splits
+
+            splits.update(embedded_class_splits())
+        if classes is not None and classes in splits:
+            classes = list(splits[classes])
     else:
         gt = api.load_instance_gt(args.gt, split)
         voc_style = gt.layout == "voc"

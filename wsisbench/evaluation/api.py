@@ -6,8 +6,9 @@ Each function returns one entry of result.json's ``evaluations`` (CONTRACTS.md):
      "per_class": {"AP@0.5": {"aeroplane": 0.5, ...}, ...}, "num_images": 1449, ...}
 
 Protocols: ``voc`` (all-point AP, chainercv matching; the default on VOC-style data), ``voc07`` (11-point),
-``coco`` (pycocotools segm; IoU 0.25/0.5/0.7/0.75 on VOC-style data, 0.5:0.95 on COCO data) and
-``semantic``. Instance evaluations on VOC-style protocols also report ABO (pooled and class mean).
+``coco`` (pycocotools segm: with COCO's thresholds 0.5:0.95 the 12 stats ``AP`` ... ``ARl``; with other
+thresholds, e.g. 0.25/0.5/0.7/0.75 on VOC-style data, ``mAP@<t>``; the raw 12 stats are always in ``stats``)
+and ``semantic``. Instance evaluations on VOC-style data also report ABO (pooled and class mean).
 """
 from __future__ import annotations
 
@@ -117,7 +118,8 @@ def evaluate_instance(gt: InstanceGroundTruth | str | os.PathLike,
     matches = match_by_image(gt, predictions, cat_ids) if (protocol != "coco" or abo) else None
     if protocol == "coco":
         result = evaluate_coco_segm(gt, predictions, cat_ids, thrs)
-        entry["stats"] = result["stats"]
+        entry["stats"] = result["stats"]  # pycocotools' 12 stats for these thresholds (-1 = undefined)
+        entry["stat_names"] = result["stat_names"]
     else:
         result = evaluate_voc_instance(gt, predictions, thrs, protocol, cat_ids, matches=matches)
     metrics, per_class = dict(result["metrics"]), dict(result["per_class"])
@@ -146,7 +148,8 @@ def evaluate_instance(gt: InstanceGroundTruth | str | os.PathLike,
     elif protocol == "voc07":
         entry["notes"] = "chainercv VOC rules: argmax-IoU GT without fallback, 11-point AP, float32 IoU"
     else:
-        entry["notes"] = "pycocotools COCOeval segm (via faster-coco-eval); mAP@t at area all, maxDets 100"
+        entry["notes"] = ("pycocotools COCOeval segm (via faster-coco-eval); mAP@t at area all, maxDets 100; "
+                          "category subsets keep every image")
     if abo:
         entry["notes"] += "; ABO = best IoU of each GT with any prediction of its image (pooled / class mean)"
     return entry

@@ -122,19 +122,23 @@ def threshold_key(t: float) -> str:
 
 def evaluate_coco_segm(gt: InstanceGroundTruth, preds: InstancePredictions, cat_ids: Sequence[int] | None = None,
                        iou_thrs: Sequence[float] | None = None) -> dict[str, Any]:
-    """Protocol ``coco``: the 12 COCO mask AP stats, mAP at each threshold, per-class AP.
+    """Protocol ``coco``: the 12 COCO mask AP stats, per-class AP, and mAP at each threshold.
 
     Args:
         cat_ids: category subset (all images kept); default all categories of ``gt``.
         iou_thrs: IoU thresholds (default ``linspace(.5, .95, 10)``; VOC-style data uses
-            ``[0.25, 0.5, 0.7, 0.75]``). AP50/AP75 are undefined (-1 / NaN) when the thresholds do not contain
-            0.5/0.75, as in pycocotools.
+            ``[0.25, 0.5, 0.7, 0.75]``).
 
     Returns:
-        ``{"stats": [12 floats, pycocotools' -1 kept], "metrics": {"AP": ..., "ARl": ..., "mAP@<t>": ...}
-        (NaN for -1), "per_class": {"AP": {name: float}, "AP@<t>": {...}}, "cat_ids": [...],
-        "iou_thrs": [...]}``. ``mAP@<t>`` and ``AP@<t>`` are at area 'all', maxDets 100 (the largest), i.e.
-        the CIM-style numbers on VOC.
+        ``stats``: pycocotools' 12 stats (its -1 kept) for these thresholds; ``per_class_ap``: per-category AP
+        over all thresholds (NaN where undefined), aligned with ``cat_ids``; and the presented numbers
+        (fractions, NaN for undefined):
+
+        - default thresholds: ``metrics`` = the 12 stats by name (``AP``, ``AP50``, ..., ``ARl``),
+          ``per_class`` = ``AP``, ``AP50``, ``AP75``;
+        - other thresholds: ``metrics`` = ``mAP@<t>`` per threshold, ``per_class`` = ``AP@<t>``
+          (area 'all', maxDets 100: the CIM-style numbers on VOC). A summary "AP" over custom thresholds
+          would be mistaken for COCO's AP, so it appears only in ``stats``.
     """
     ev = run_cocoeval(gt, preds, cat_ids, iou_thrs)
     stats = summarize(ev)
@@ -143,12 +147,19 @@ def evaluate_coco_segm(gt: InstanceGroundTruth, preds: InstancePredictions, cat_
     cat_names = [names[c] for c in cats]
     thrs = np.asarray(ev.params.iouThrs)
     precision = ev.eval["precision"]
-    metrics = {n: (float(v) if v > -1 else float("nan")) for n, v in zip(COCO_STAT_NAMES, stats)}
-    per_class = {"AP": dict(zip(cat_names, per_class_ap(ev).tolist()))}
-    for i, t in enumerate(thrs):
-        key = threshold_key(t)
-        v = _mean_defined(precision[i, :, :, 0, -1])
-        metrics[f"mAP@{key}"] = v if v > -1 else float("nan")
-        per_class[f"AP@{key}"] = dict(zip(cat_names, per_class_ap(ev, i).tolist()))
-    return {"stats": stats.tolist(), "metrics": metrics, "per_class": per_class,
-            "cat_ids": [int(c) for c in cats], "iou_thrs": thrs.tolist()}
+    all_ap = per_class_ap(ev)
+    if np.array_equal(thrs, COCO_IOU_THRESHOLDS):
+        metrics = {n: (float(v) if v > -1 else float("nan")) for n, v in zip(COCO_STAT_NAMES, stats)}
+        per_class = {"AP": dict(zip(cat_names, all_ap.tolist())),
+                     "AP50": dict(zip(cat_names, per_class_ap(ev, 0).tolist())),
+                     "AP75": dict(zip(cat_names, per_class_ap(ev, 5).tolist()))}
+    else:
+        metrics, per_class = {}, {}
+        for i, t in enumerate(thrs):
+            key = threshold_key(t)
+            v = _mean_defined(precision[i, :, :, 0, -1])
+            metrics[f"mAP@{key}"] = v if v > -1 else float("nan")
+            per_class[f"AP@{key}"] = dict(zip(cat_names, per_class_ap(ev, i).tolist()))
+    return {"stats": stats.tolist(), "stat_names": list(COCO_STAT_NAMES), "per_class_ap": all_ap.tolist(),
+            "metrics": metrics, "per_class": per_class, "cat_ids": [int(c) for c in cats],
+            "iou_thrs": thrs.tolist()}

@@ -65,6 +65,7 @@ class InstanceGroundTruth:
     _by_id: dict[int, GtImage] = field(default_factory=dict, repr=False)
     _by_name: dict[str, int] = field(default_factory=dict, repr=False)
     _by_int_name: dict[int, int] = field(default_factory=dict, repr=False)
+    _aliases: dict[int, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         self._by_id = {}
@@ -105,14 +106,16 @@ class InstanceGroundTruth:
     def resolve_image_id(self, value: Any) -> int | None:
         """The int image id that ``value`` refers to, or ``None``.
 
-        COCO layout: the int id, or the file-name stem. VOC layout: the VOC id (``"2007_000033"``), or an
-        int equal to ``int(VOC id)`` (``2007000033``; never the internal position, which other tools
-        would not know).
+        COCO layout: the int id, or the file-name stem. VOC layout: the VOC id (``"2007_000033"``), an int
+        registered with :meth:`add_int_aliases` (e.g. the ids of the benchmark's COCO json), or an int equal to
+        ``int(VOC id)`` (``2007000033``); never the internal position, which other tools would not know.
         """
         if isinstance(value, bool):
             return None
         if isinstance(value, (int, np.integer)):
             if self.layout == "voc":
+                if int(value) in self._aliases:
+                    return self._aliases[int(value)]
                 return self._by_int_name.get(int(value))
             return int(value) if int(value) in self._by_id else None
         if isinstance(value, str):
@@ -124,6 +127,18 @@ class InstanceGroundTruth:
             if value.isdigit() and self.layout == "coco" and int(value) in self._by_id:
                 return int(value)
         return None
+
+    def add_int_aliases(self, int_ids_to_names: dict[int, str], source: str = "") -> None:
+        """Accept other int image ids for VOC-layout images, e.g. a COCO json's ids (id -> file stem).
+
+        Raises:
+            DataError: a name that is not an image of this ground truth.
+        """
+        for int_id, name in int_ids_to_names.items():
+            stem = Path(str(name)).stem
+            if stem not in self._by_name:
+                raise DataError(f"{source}: image {name!r} (id {int_id}) is not in the ground truth {self.source}")
+            self._aliases[int(int_id)] = self._by_name[stem]
 
     def subset_categories(self, cat_ids: Sequence[int] | None) -> list[int]:
         """Sorted category ids to evaluate (all when ``None``)."""

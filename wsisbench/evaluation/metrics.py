@@ -2,9 +2,9 @@
 
 A Runner validates with them like with any mmdet metric (``val_evaluator = dict(type='SemanticSegMetric',
 num_classes=21)`` with ``default_scope='wsisbench'``). Under DDP mmengine gathers ``self.results`` from every
-rank before ``compute_metrics``; the state kept there is small and additive (confusion matrices for semantic
-segmentation, per-image encoded predictions for instance segmentation), so the gathered result equals the
-single-process one.
+rank before ``compute_metrics``; the state kept there is small, additive and per image (the nonzero cells of an
+image's confusion counts for semantic segmentation, encoded masks for instance segmentation), so padded
+duplicates are dropped and the gathered result equals the single-process one.
 
 Data samples (what ``process`` reads; dicts, as mmengine's ``Evaluator`` passes them, or data elements):
 
@@ -73,8 +73,9 @@ class SemanticSegMetric(BaseMetric):
             ``IoU/<name>`` and ``Acc/<name>``.
         collect_device, prefix: as for every mmengine metric.
 
-    ``self.results`` holds one int64 [C, C+1] matrix per processed batch (so memory grows with the number of
-    batches, not pixels; the matrices are summed in ``compute_metrics``).
+    ``self.results`` holds one record per image: the nonzero cells of its int64 [C, C+1] confusion counts
+    (a few dozen numbers, whatever the image size), summed in ``compute_metrics``. Keeping them per image
+    lets mmengine drop the samples that ``DistributedSampler`` pads in, so DDP results equal one process.
     """
 
     default_prefix = "sem"
@@ -87,7 +88,7 @@ class SemanticSegMetric(BaseMetric):
         self.per_class = per_class
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
-        cm = SemanticConfusion(self._proto.num_classes, self._proto.ignore_index, self._proto.out_of_range)
+        cm = self._proto
         for sample in data_samples:
             name = sample_name(sample)
             pred = _get(sample, "pred_sem_seg")
@@ -101,14 +102,18 @@ class SemanticSegMetric(BaseMetric):
                 from .ground_truth import read_label_png
 
                 gt = read_label_png(path)
-            cm.update(_to_numpy(gt), _to_numpy(pred), name=name)
-        self.results.append({"counts": cm.state()["counts"], "num_images": cm.num_images})
+            counts = cm.image_counts(_to_numpy(gt), _to_numpy(pred), name=name)
+            cells = np.flatnonzero(counts)
+            self.results.append({"cells": cells.astype(np.int32), "values": counts.flat[cells]})
 
     def compute_metrics(self, results: list) -> dict[str, float]:
-        cm = SemanticConfusion(self._proto.num_classes, self._proto.ignore_index, self._proto.out_of_range,
-                               self._proto.class_names)
+        p = self._proto
+        cm = SemanticConfusion(p.num_classes, p.ignore_index, p.out_of_range, p.class_names)
+        total = np.zeros(p.num_classes * (p.num_classes + 1), dtype=np.int64)
         for part in results:
-            cm.merge({**cm.state(), "counts": part["counts"], "num_images": part["num_images"]})
+            np.add.at(total, part["cells"], part["values"])
+        cm.merge({"counts": total.reshape(p.num_classes, p.num_classes + 1), "num_images": len(results),
+                  "num_classes": cm.num_classes, "ignore_index": cm.ignore_index, "out_of_range": cm.out_of_range})
         m = cm.compute()
         out = {k: m[k] for k in ("mIoU", "mIoU_nan0", "mAcc", "mAcc_nan0", "aAcc")}
         if self.per_class:
@@ -118,12 +123,12 @@ class SemanticSegMetric(BaseMetric):
 
 
 def _mask_stack(masks: Any, height: int, width: int) -> list[dict]:
-    """Predicted/GT masks as compressed RLEs: a bool tensor/array [N, H, W], BitmapMasks, or RLE dicts."""
+    """Masks as compressed RLEs: bool tensor/array [N, H, W], BitmapMasks, or COCO segmentations."""
     from .masks import encode_masks, to_compressed_rle
 
     if masks is None:
         return []
-    if isinstance(masks, (list, tuple)) and (len(masks) == 0 or isinstance(masks[0], dict)):
+    if isinstance(masks, (list, tuple)) and (len(masks) == 0 or isinstance(masks[0], (dict, list))):
         return [to_compressed_rle(m, height, width, "mask") for m in masks]
     if hasattr(masks, "to_ndarray"):  # mmdet BitmapMasks / PolygonMasks
         masks = masks.to_ndarray()

@@ -106,6 +106,7 @@ def load_instance_predictions(source: str | os.PathLike | Sequence[dict], gt: In
     scores = np.zeros(n, dtype=np.float64)
     rles: list[dict[str, Any]] = []
     cats = set(gt.category_names)
+    sizes: dict[int, list[int]] = {}
     for i, rec in enumerate(records):
         if not isinstance(rec, dict):
             raise DataError(f"{name}: record #{i}: not an object")
@@ -125,8 +126,16 @@ def load_instance_predictions(source: str | os.PathLike | Sequence[dict], gt: In
         score = float(score)
         if not math.isfinite(score) or score < 0:
             raise DataError(f"{where}: score {score!r} is not a finite number >= 0")
-        img = gt.image(img_id)
-        rles.append(to_compressed_rle(rec["segmentation"], img.height, img.width, where))
+        size = sizes.get(img_id)
+        if size is None:
+            img = gt.image(img_id)
+            size = sizes[img_id] = [img.height, img.width]
+        seg = rec["segmentation"]
+        counts = seg.get("counts") if type(seg) is dict else None
+        if type(counts) is str and counts.isascii() and seg.get("size") == size:  # the common case, fast
+            rles.append({"size": size, "counts": counts.encode("ascii")})
+        else:
+            rles.append(to_compressed_rle(seg, size[0], size[1], where))
         image_ids[i], category_ids[i], scores[i] = img_id, int(cat), score
     try:
         areas = rle_areas(rles)

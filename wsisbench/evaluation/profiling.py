@@ -28,7 +28,6 @@ Usage::
 from __future__ import annotations
 
 import contextlib
-import os
 import resource
 import sys
 import threading

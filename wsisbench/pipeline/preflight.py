@@ -28,6 +28,14 @@ def require_pretrained(cfg: Config) -> None:
         raise WsisbenchError(f"pretrained checkpoint {path} does not exist; {hint}")
 
 
+def apply_pretrained(model_cfg: dict, cfg: Config, submodule: str = "backbone") -> dict:
+    """Point ``model_cfg[submodule]`` at ``cfg.pretrained`` (an mmengine ``Pretrained`` init) when it is set."""
+    if cfg.get("pretrained"):
+        model_cfg[submodule]["init_cfg"] = dict(type="Pretrained",
+                                                checkpoint=str(Path(cfg.pretrained).expanduser()))
+    return model_cfg
+
+
 def _check_data(ctx: RunContext, out_dir: Path) -> dict:
     from wsisbench.datasets.checks import check_dataset
     from wsisbench.utils.atomic import atomic_write_text

@@ -1,6 +1,7 @@
 """Training stages run mmengine's Runner: registered models, iteration-based loops, resumable checkpoints."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 from pathlib import Path
@@ -17,18 +18,27 @@ from .distributed import ddp_wrapper_cfg
 WEIGHTS_NAME = "weights.pth"
 
 
-def allow_mmengine_checkpoints() -> None:
-    """Let torch 2.13's ``weights_only`` loader read mmengine checkpoints (message hub, numpy state).
+def mmengine_checkpoint_globals() -> list:
+    """The non-tensor classes that mmengine's resumable checkpoints pickle (message hub, numpy state).
 
-    Only the few classes mmengine's checkpoints hold are allowed; arbitrary pickles still fail.
+    Under numpy 2 a dtype class pickles as ``getattr(numpy.dtypes, name)``, so ``getattr`` is among them;
+    it is therefore allowed only inside :func:`trusted_checkpoint_loading`, around loading the
+    checkpoints a training stage wrote into its own work dir, never globally.
     """
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
 
-    safe = [HistoryBuffer, np.ndarray, np.dtype, np.core.multiarray._reconstruct, np.core.multiarray.scalar,
-            ConfigDict]
+    core = getattr(np, "_core", None) or np.core
+    safe = [HistoryBuffer, np.ndarray, np.dtype, core.multiarray._reconstruct, core.multiarray.scalar, ConfigDict]
     safe += [type(np.dtype(t)) for t in ("float64", "float32", "int64", "int32", "uint8", "bool")]
-    torch.serialization.add_safe_globals(safe)
+    return safe
+
+
+@contextlib.contextmanager
+def trusted_checkpoint_loading():
+    """Let torch 2.13's ``weights_only`` loader read mmengine checkpoints written by this run."""
+    with torch.serialization.safe_globals(mmengine_checkpoint_globals() + [getattr]):
+        yield
 
 
 def train_with_runner(ctx: RunContext, out_dir: Path, *, model: dict, train_dataloader: dict,
@@ -42,7 +52,6 @@ def train_with_runner(ctx: RunContext, out_dir: Path, *, model: dict, train_data
     """
     from mmengine.runner import Runner
 
-    allow_mmengine_checkpoints()
     cfg = ctx.cfg
     runner = Runner(
         model=copy.deepcopy(model),
@@ -71,7 +80,8 @@ def train_with_runner(ctx: RunContext, out_dir: Path, *, model: dict, train_data
         visualizer=dict(type="Visualizer", vis_backends=[dict(type="LocalVisBackend")]),
         experiment_name="train",
     )
-    runner.train()
+    with trusted_checkpoint_loading():  # resuming reads the checkpoints of this partial stage directory
+        runner.train()
     net = runner.model.module if is_model_wrapper(runner.model) else runner.model
     weights = out_dir / WEIGHTS_NAME
     if ctx.is_main:

@@ -1,0 +1,4 @@
+# Fig. 5 / Table 6 sweep: N = 200 stochastic passes per image (the embedded default is N = 200, the paper's).
+_base_ = ['./embedded.py']
+
+localization = dict(num_passes=200)

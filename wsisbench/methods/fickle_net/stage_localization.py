@@ -1,0 +1,67 @@
+"""Stage ``localization_maps_train``: N stochastic Grad-CAMs per training image -> seed PNGs (Sec. 3.2)."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+from wsisbench.datasets.png import write_label_png
+from wsisbench.datasets.voc_instances import read_label_map
+from wsisbench.evaluation.semantic import SemanticConfusion
+from wsisbench.pipeline import RunContext
+from wsisbench.pipeline.training import load_trained
+from wsisbench.utils.progress import progress
+
+from .model_configs import classifier_cfg
+from .pixel_masks import KeepSampler
+from .pseudo_labels import image_generator, image_map_statistics, label_map
+from .requirements import check_saliency
+from .samples import class_names, split_samples
+from .seed_evaluation import gather_confusion
+
+SEEDS_DIR = "seeds"
+
+
+def localization_maps_train(ctx: RunContext, out_dir: Path) -> dict:
+    """Write ``seeds/<id>.png`` for every training image (0 bg, 1..K, 255 unassigned) for its GT labels.
+
+    Each rank handles its shard (``ctx.shard``); the random passes of an image are seeded from the image
+    id, so the maps do not depend on the number of ranks. ``localization.bg_threshold_sweep`` (train
+    split only) also scores the filled pseudo-labels for each listed background threshold.
+    """
+    cfg = ctx.cfg
+    loc = cfg.localization
+    saliency_dir = check_saliency(cfg)
+    model = load_trained(classifier_cfg(ctx, for_loading=True),
+                         ctx.stage_dir("train_classifier") / "weights.pth", ctx.device)
+    names = class_names(ctx)
+    samples = ctx.shard(split_samples(ctx, cfg.benchmark.train_split))
+    seeds_dir = out_dir / SEEDS_DIR
+    seeds_dir.mkdir(parents=True, exist_ok=True)
+    sweep = [float(b) for b in loc.get("bg_threshold_sweep", [])]
+    confusions = {b: SemanticConfusion(len(names) + 1, 255, "background") for b in sweep}
+    sampler = KeepSampler(ctx.device)
+    passes = int(loc.num_passes)
+    if ctx.device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for s in progress(samples, desc="FickleNet maps", disable=not ctx.is_main):
+        gen = image_generator(s["img_id"], cfg.seed + loc.get("seed", 0), ctx.device)
+        (maps,) = image_map_statistics(model, s["img_path"], s["image_labels"], [passes], loc, gen, sampler)
+        write_label_png(seeds_dir / f"{s['img_id']}.png", label_map(maps, loc, s["img_id"], saliency_dir))
+        if sweep:
+            gt = read_label_map(s["seg_map_path"])
+            for b in sweep:
+                confusions[b].update(gt, label_map(maps, loc, s["img_id"], saliency_dir, b), name=s["img_id"])
+    if ctx.device == "cuda":
+        torch.cuda.synchronize()
+    per_img = (time.perf_counter() - start) / max(1, len(samples))
+    summary = {"profile": {"sec_per_img": per_img, "maps_sec_per_img": per_img, "num_passes": passes,
+                           "maps_fast_path": bool(loc.get("fast", True))}}
+    if sweep:
+        summary["bg_threshold_sweep"] = {str(b): gather_confusion(ctx, c).compute()["mIoU"]
+                                         for b, c in confusions.items()}
+        ctx.log("background threshold sweep (filled pseudo-label mIoU, train split): " + ", ".join(
+            f"{b}: {100 * v:.2f}" for b, v in summary["bg_threshold_sweep"].items()))
+    return summary
