@@ -16,10 +16,12 @@ import numpy as np
 from wsisbench.utils.progress import progress
 
 from wsisbench.datasets.png import write_label_png
+from wsisbench.evaluation.profiling import Profiler
 from wsisbench.localization import image_cams, label_map_from_cams
 from wsisbench.pipeline import Method, RunContext, Stage
 from wsisbench.pipeline.preflight import apply_pretrained
 from wsisbench.pipeline.semantic_evaluation import evaluate_label_maps
+from wsisbench.pipeline.step_timer_hook import read_train_profile
 from wsisbench.pipeline.training import load_trained, train_with_runner
 from wsisbench.registry import METHODS
 
@@ -65,28 +67,30 @@ class CAMBaseline(Method):
         train_with_runner(ctx, out_dir, model=_model_cfg(ctx), train_dataloader=loader,
                           optim_wrapper=cfg.train.optim_wrapper, max_iters=cfg.train.max_iters,
                           param_scheduler=cfg.train.get("param_scheduler"))
-        return {"profile": {"train_iters": cfg.train.max_iters, "batch_size": cfg.train.batch_size}}
+        timing = read_train_profile(out_dir)
+        return {"profile": {"sec_per_iter": timing.get("sec_per_iter"), "train_iters": cfg.train.max_iters,
+                            "batch_size": cfg.train.batch_size}}
 
     def _write_label_maps(self, ctx: RunContext, out_dir: Path, split: str, use_gt_labels: bool) -> dict:
-        import time
-
         cam_cfg = self.cfg.cam
         model = load_trained(_model_cfg(ctx), ctx.stage_dir("train_classifier") / "weights.pth", ctx.device)
         samples = ctx.shard(_voc_split(ctx, split))
         (out_dir / "labels").mkdir(exist_ok=True)
-        start = time.perf_counter()
-        for s in progress(samples, desc=f"CAMs {split}", disable=not ctx.is_main):
-            img = mmcv.imread(s["img_path"])
-            cams, scores = image_cams(model, img, scales=cam_cfg.scales, flip=cam_cfg.flip, device=ctx.device)
-            if use_gt_labels:
-                present = s["image_labels"]
-            else:
-                present = [int(c) for c in np.flatnonzero(scores >= cam_cfg.score_threshold)]
-                present = present or [int(scores.argmax())]
-            labels = label_map_from_cams(cams, present, cam_cfg.bg_threshold)
-            write_label_png(out_dir / "labels" / f"{s['img_id']}.png", labels)
-        elapsed = time.perf_counter() - start
-        return {"profile": {"sec_per_img": elapsed / max(1, len(samples)),
+        profiler = Profiler(device=ctx.device, warmup=1)
+        with profiler.phase("inference") as phase:
+            for s in progress(samples, desc=f"CAMs {split}", disable=not ctx.is_main):
+                img = mmcv.imread(s["img_path"])
+                with phase.step(num_images=1):  # everything for one image: all scales and flips
+                    cams, scores = image_cams(model, img, scales=cam_cfg.scales, flip=cam_cfg.flip,
+                                              device=ctx.device)
+                if use_gt_labels:
+                    present = s["image_labels"]
+                else:
+                    present = [int(c) for c in np.flatnonzero(scores >= cam_cfg.score_threshold)]
+                    present = present or [int(scores.argmax())]
+                labels = label_map_from_cams(cams, present, cam_cfg.bg_threshold)
+                write_label_png(out_dir / "labels" / f"{s['img_id']}.png", labels)
+        return {"profile": {"sec_per_img": profiler.summary()["sec_per_img"],
                             "inference_scales": list(cam_cfg.scales), "inference_flip": bool(cam_cfg.flip)}}
 
     def pseudo_labels_train(self, ctx: RunContext, out_dir: Path) -> dict:

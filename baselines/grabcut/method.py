@@ -51,6 +51,10 @@ def _mask_fn(image_path: str, boxes: np.ndarray, labels, scores, *, kwargs: dict
 class GrabCutBoxes(Method):
     summary = "Faster R-CNN boxes segmented by GrabCut (Mask^X R-CNN's unsupervised baseline)"
 
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        stages.check_inputs(cfg)
+
     def build_stages(self) -> list[Stage]:
         return [
             Stage("train_detector", stages.train_detector, "Faster R-CNN on the boxes of all classes",
@@ -69,6 +73,10 @@ class GrabCutBoxes(Method):
 @METHODS.register_module(name="grabcut_mask_rcnn")
 class GrabCutMaskRCNN(Method):
     summary = "Mask R-CNN trained on GrabCut masks of the ground-truth boxes (weakly supervised baseline)"
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        stages.check_inputs(cfg)
 
     def build_stages(self) -> list[Stage]:
         return [

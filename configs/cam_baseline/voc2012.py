@@ -35,7 +35,7 @@ train = dict(
     max_iters=6615,     # 10 epochs of train_aug at batch 16
     optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
                        paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)})),
-    param_scheduler=[dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=False, end=6615)],
+    param_scheduler=[dict(type='PolyLR', power=0.9, eta_min=0.0)],   # over all max_iters
 )
 
 cam = dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True, score_threshold=0.5, bg_threshold=0.16)

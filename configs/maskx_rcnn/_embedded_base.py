@@ -85,7 +85,7 @@ model = dict(
         rcnn=dict(score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5), max_per_img=100, mask_thr_binary=0.5)))
 
 # End-to-end training (also the default of the stage-wise stages below).
-max_iters = 400
+max_iters = 300
 train = dict(
     batch_size=8, num_workers=0, max_iters=max_iters,
     optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4),

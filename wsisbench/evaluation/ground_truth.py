@@ -151,10 +151,10 @@ class InstanceGroundTruth:
         """A COCO-format dataset dict (annotation ids 1..M in order; RLE counts as bytes)."""
         images = [{"id": im.id, "height": im.height, "width": im.width,
                    "file_name": im.file_name or im.name} for im in self.images]
-        anns = [{"id": i + 1, "image_id": int(self.image_ids[i]), "category_id": int(self.category_ids[i]),
-                 "segmentation": self.rles[i], "area": float(self.areas[i]), "iscrowd": int(self.iscrowd[i]),
-                 "bbox": [0.0, 0.0, 0.0, 0.0]}
-                for i in range(len(self.rles))]
+        columns = zip(self.image_ids.tolist(), self.category_ids.tolist(), self.rles, self.areas.tolist(),
+                      self.iscrowd.tolist())
+        anns = [{"id": n, "image_id": i, "category_id": c, "segmentation": r, "area": a, "iscrowd": int(k),
+                 "bbox": [0.0, 0.0, 0.0, 0.0]} for n, (i, c, r, a, k) in enumerate(columns, start=1)]
         return {"images": images, "annotations": anns, "categories": [dict(c) for c in self.categories]}
 
     def to_coco_json(self) -> dict[str, Any]:

@@ -52,15 +52,12 @@ class InstancePredictions:
 
     def to_coco_results(self, with_area: bool = False) -> list[dict[str, Any]]:
         """COCO results records (RLE counts bytes; ``area`` and ``iscrowd`` when ``with_area``)."""
-        out = []
-        for i in range(len(self.rles)):
-            rec = {"image_id": int(self.image_ids[i]), "category_id": int(self.category_ids[i]),
-                   "segmentation": self.rles[i], "score": float(self.scores[i])}
-            if with_area:
-                rec["area"] = float(self.areas[i])
-                rec["iscrowd"] = 0
-            out.append(rec)
-        return out
+        columns = zip(self.image_ids.tolist(), self.category_ids.tolist(), self.rles, self.scores.tolist(),
+                      self.areas.tolist())
+        if with_area:
+            return [{"image_id": i, "category_id": c, "segmentation": r, "score": s, "area": float(a), "iscrowd": 0}
+                    for i, c, r, s, a in columns]
+        return [{"image_id": i, "category_id": c, "segmentation": r, "score": s} for i, c, r, s, _ in columns]
 
     def to_json(self) -> list[dict[str, Any]]:
         """COCO results records with str counts (to write as a file)."""

@@ -18,6 +18,7 @@ from mmengine.config import Config
 from mmengine.dist import broadcast_object_list
 
 from wsisbench.errors import WsisbenchError
+from wsisbench.evaluation.profiling import Profiler
 from wsisbench.utils.atomic import atomic_write_json
 from wsisbench.utils.hashing import stable_hash
 
@@ -26,7 +27,6 @@ from .distributed import setup_distributed
 from .environment import environment_record
 from .manifest import read_valid_manifest, write_manifest
 from .preflight import data_check_stage, require_pretrained
-from .resources import measure_stage
 
 RESULT_SCHEMA = "wsisbench.result/1"
 #: config keys that say where and how a run executes, not what it computes (left out of the hash)
@@ -128,8 +128,13 @@ def run_method(cfg: Config, *, work_dir: str | Path, device: str = "cpu", launch
                 shutil.rmtree(partial)
             partial.mkdir(parents=True, exist_ok=True)
         ctx.barrier()
-        with measure_stage(device) as usage:
+        profiler = Profiler(device=device, warmup=0)
+        with profiler.phase(stage.name):
             summary = stage(ctx, partial) or {}
+        record = profiler.phases[stage.name]
+        usage = {"wall_time_s": record.wall_time_s, "peak_rss_mib": record.peak_rss_mib,
+                 "rss_method": record.rss_method, "cuda_max_allocated_mib": record.cuda_max_allocated_mib,
+                 "cuda_max_reserved_mib": record.cuda_max_reserved_mib}
         ctx.barrier()
         if ctx.is_main:
             write_manifest(partial, {"stage": stage.name, "config_hash": chash, "method": cfg.method,
@@ -156,7 +161,10 @@ def build_result(cfg: Config, ctx: RunContext, stage_records: dict, summaries: d
     for summary in summaries.values():
         evaluations.update(summary.get("evaluations", {}))
         profile.update(summary.get("profile", {}))
-    profile["peak_rss_mib"] = max((r.get("peak_rss_mib", 0.0) for r in stage_records.values()), default=0.0)
+    profile["peak_rss_mib"] = max((r.get("peak_rss_mib") or 0.0 for r in stage_records.values()), default=0.0)
+    cuda_peaks = [r["cuda_max_allocated_mib"] for r in stage_records.values() if r.get("cuda_max_allocated_mib")]
+    if cuda_peaks:
+        profile["cuda_max_allocated_mib"] = max(cuda_peaks)
     profile["total_wall_time_s"] = sum(r.get("wall_time_s", 0.0) for r in stage_records.values())
     flat = {f"{name}/{k}": v for name, ev in evaluations.items() for k, v in ev.get("metrics", {}).items()}
     for key, unit in (("sec_per_iter", "time"), ("sec_per_img", "time"), ("peak_rss_mib", "memory"),

@@ -14,6 +14,7 @@ from wsisbench.utils.atomic import atomic_write_bytes
 
 from .context import RunContext
 from .distributed import ddp_wrapper_cfg
+from .step_timer_hook import StepTimerHook  # noqa: F401  (registers the hook)
 
 WEIGHTS_NAME = "weights.pth"
 
@@ -41,10 +42,29 @@ def trusted_checkpoint_loading():
         yield
 
 
+def fit_schedule(param_scheduler, max_iters: int):
+    """Stretch iteration-based schedulers to the run's length: ``end`` and ``T_max`` default to ``max_iters``.
+
+    So ``--cfg-options train.max_iters=N`` shortens a preset without leaving its schedule half-done.
+    """
+    if param_scheduler is None:
+        return None
+    schedulers = copy.deepcopy(param_scheduler)
+    for sched in schedulers if isinstance(schedulers, list) else [schedulers]:
+        sched.setdefault("by_epoch", False)
+        if sched.get("end") is None:
+            sched["end"] = max_iters
+        if sched["type"].endswith("CosineAnnealingLR") and sched.get("T_max") is None:
+            sched["T_max"] = sched["end"] - sched.get("begin", 0)
+    return schedulers
+
+
 def train_with_runner(ctx: RunContext, out_dir: Path, *, model: dict, train_dataloader: dict,
                       optim_wrapper: dict, max_iters: int, param_scheduler=None,
                       custom_hooks=None, load_from: str | None = None) -> Path:
     """Train ``model`` with an mmengine Runner whose work dir is ``out_dir``; returns the weights file.
+
+    ``out_dir / train_profile.json`` gets sec/iter and peak memory (see :class:`StepTimerHook`).
 
     Resumes from the last checkpoint in ``out_dir`` (a partial stage directory left by an interrupted run).
     Under ``--launcher pytorch`` the Runner wraps the model in DDP over the existing process group.
@@ -58,7 +78,7 @@ def train_with_runner(ctx: RunContext, out_dir: Path, *, model: dict, train_data
         work_dir=str(out_dir),
         train_dataloader=copy.deepcopy(train_dataloader),
         optim_wrapper=copy.deepcopy(optim_wrapper),
-        param_scheduler=copy.deepcopy(param_scheduler),
+        param_scheduler=fit_schedule(param_scheduler, max_iters),
         train_cfg=dict(type="IterBasedTrainLoop", max_iters=max_iters),
         default_hooks=dict(
             timer=dict(type="IterTimerHook"),
@@ -67,7 +87,7 @@ def train_with_runner(ctx: RunContext, out_dir: Path, *, model: dict, train_data
             checkpoint=dict(type="CheckpointHook", by_epoch=False, interval=cfg.get("checkpoint_interval", 100),
                             max_keep_ckpts=1, save_last=True),
             sampler_seed=dict(type="DistSamplerSeedHook")),
-        custom_hooks=custom_hooks,
+        custom_hooks=[dict(type="StepTimerHook")] + list(custom_hooks or []),
         load_from=load_from,
         resume=True,
         launcher=ctx.launcher,

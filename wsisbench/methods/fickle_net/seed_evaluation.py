@@ -1,10 +1,12 @@
 """Scoring pseudo-labels that leave pixels unassigned (255), beyond the filled mIoU.
 
 ``pseudo_train`` (the headline number, :func:`evaluate_label_maps` with ``out_of_range='background'``)
-scores unassigned pixels as background: the pseudo-label mIoU papers report after filling.
-:func:`evaluate_seeds` adds the view of the seeds as the segmenter sees them: the mIoU over assigned
-pixels only (a precision-like score) and ``coverage``, the fraction of non-void ground-truth pixels that
-got a label. :func:`foreground_precision_recall` gives Table 6's class-aware foreground precision/recall.
+scores unassigned pixels as background: the pseudo-label mIoU papers report after filling. It does not
+depend on the background rule (background and unassigned pixels both count as background).
+:class:`SeedScorer` scores the seeds as the segmenter sees them: the mIoU over assigned pixels only (a
+precision-like score), ``coverage`` (the fraction of non-void ground-truth pixels that got a label) and
+the precision of the background and foreground seeds. :func:`foreground_precision_recall` gives Table 6's
+class-aware foreground precision/recall.
 """
 from __future__ import annotations
 
@@ -41,33 +43,50 @@ def foreground_precision_recall(matrix: np.ndarray) -> tuple[float, float]:
     return (tp / predicted if predicted else float("nan"), tp / actual if actual else float("nan"))
 
 
+class SeedScorer:
+    """Accumulates seed maps [H, W] (0 bg, 1..K, 255 unassigned) against ground truth (255 void)."""
+
+    def __init__(self, class_names: Sequence[str]):
+        names = ["background", *class_names]
+        self.confusion = SemanticConfusion(len(names), UNASSIGNED, "ignore", names)
+        self.assigned = 0
+        self.counted = 0
+
+    def update(self, gt: np.ndarray, seeds: np.ndarray, name: str | None = None) -> None:
+        valid = gt != UNASSIGNED
+        hit = valid & (seeds != UNASSIGNED)
+        self.assigned += int(hit.sum())
+        self.counted += int(valid.sum())
+        self.confusion.update(np.where(hit, gt, UNASSIGNED).astype(np.uint8), seeds, name=name)
+
+    def gather(self, ctx: RunContext) -> "SeedScorer":
+        """Sum over ranks (in place); returns self."""
+        if ctx.distributed:
+            self.confusion = gather_confusion(ctx, self.confusion)
+            pairs = all_gather_object((self.assigned, self.counted))
+            self.assigned, self.counted = sum(a for a, _ in pairs), sum(c for _, c in pairs)
+        return self
+
+    def metrics(self) -> dict:
+        """mIoU / mAcc / aAcc over assigned pixels, coverage, bg_precision, fg_precision (fractions)."""
+        m = self.confusion.compute()
+        matrix = self.confusion.matrix
+        bg_pred = float(matrix[:, 0].sum())
+        return {"mIoU": m["mIoU"], "mAcc": m["mAcc"], "aAcc": m["aAcc"],
+                "coverage": self.assigned / self.counted if self.counted else float("nan"),
+                "bg_precision": float(matrix[0, 0]) / bg_pred if bg_pred else float("nan"),
+                "fg_precision": foreground_precision_recall(matrix)[0]}
+
+
 def evaluate_seeds(ctx: RunContext, pred_dir: Path, samples: Sequence[dict], class_names: Sequence[str],
                    split: str) -> dict:
-    """The ``pseudo_train_seeds`` evaluation: metrics over assigned pixels, plus ``coverage``."""
-    names = ["background", *class_names]
-    confusion = SemanticConfusion(len(names), UNASSIGNED, "ignore", names)
-    assigned = counted = 0
+    """The ``pseudo_train_seeds`` evaluation entry."""
+    scorer = SeedScorer(class_names)
     for s in ctx.shard(list(samples)):
-        gt = read_label_map(s["seg_map_path"])
-        pred = read_label_png(pred_dir / f"{s['img_id']}.png")
-        valid = gt != UNASSIGNED
-        hit = valid & (pred != UNASSIGNED)
-        assigned += int(hit.sum())
-        counted += int(valid.sum())
-        confusion.update(np.where(hit, gt, UNASSIGNED).astype(np.uint8), pred, name=s["img_id"])
-    confusion = gather_confusion(ctx, confusion)
-    if ctx.distributed:
-        pairs = all_gather_object((assigned, counted))
-        assigned, counted = sum(a for a, _ in pairs), sum(c for _, c in pairs)
-    metrics = confusion.compute()
-    precision, recall = foreground_precision_recall(confusion.matrix)
-    return {
-        "protocol": "semantic-assigned-pixels",
-        "task": "semantic",
-        "split": split,
-        "num_images": metrics["num_images"],
-        "metrics": {"mIoU": metrics["mIoU"], "mAcc": metrics["mAcc"], "aAcc": metrics["aAcc"],
-                    "coverage": assigned / counted if counted else float("nan"),
-                    "fg_precision": precision},
-        "per_class": confusion.per_class(metrics),
-    }
+        scorer.update(read_label_map(s["seg_map_path"]), read_label_png(pred_dir / f"{s['img_id']}.png"),
+                      name=s["img_id"])
+    scorer.gather(ctx)
+    metrics = scorer.metrics()
+    return {"protocol": "semantic-assigned-pixels", "task": "semantic", "split": split,
+            "num_images": scorer.confusion.num_images, "metrics": metrics,
+            "per_class": scorer.confusion.per_class()}

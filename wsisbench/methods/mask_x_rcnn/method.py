@@ -41,6 +41,7 @@ class MaskXRCNN(Method):
         if training not in TRAININGS:
             raise WsisbenchError(f"training={training!r}; valid: {', '.join(TRAININGS)}")
         self.training = training
+        stages.check_inputs(cfg)
 
     def build_stages(self) -> list[Stage]:
         if self.training == "stagewise":

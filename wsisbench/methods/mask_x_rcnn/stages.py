@@ -28,6 +28,20 @@ from .prediction import predict_to_json
 SOURCE_NAME = "source.json"
 
 
+def check_inputs(cfg) -> None:
+    """Fail before any training when a user-supplied file is missing: the ImageNet checkpoint of paper
+    presets, the word-embedding file of the 'embedding' transfer input."""
+    from wsisbench.models.mask_x.word_embeddings import require_file
+
+    from .model_config import imagenet_init_cfg
+
+    imagenet_init_cfg(cfg)
+    head = cfg.model.roi_head.get("mask_head") or {}
+    tin = head.get("transfer_input") or {}
+    if tin.get("kind") == "embedding":
+        require_file(tin.get("embedding_file"))
+
+
 def use_cpu_threads(ctx: RunContext) -> None:
     """``cfg.cpu_threads`` torch threads on CPU (None: torch's default). One thread is much faster than two
     on a CPU that other processes share (no spinning at OpenMP barriers)."""

@@ -24,13 +24,8 @@ def _words_of(name: str) -> list[str]:
     return [w for w in name.replace("_", " ").replace("-", " ").split() if w]
 
 
-def load_class_embeddings(path: str | os.PathLike | None, class_names: Sequence[str]) -> np.ndarray:
-    """float32 [K, D]: one vector per class of ``class_names`` (K classes) read from ``path``.
-
-    Raises:
-        WsisbenchError: no path given, or the file does not exist.
-        DataError: a malformed line, vectors of different lengths, or a class word missing from the file.
-    """
+def require_file(path: str | os.PathLike | None) -> Path:
+    """The embedding file's path; WsisbenchError when none is given or it does not exist."""
     if not path:
         raise WsisbenchError("transfer input 'embedding' needs a word-embedding file: set "
                              "model.roi_head.mask_head.transfer_input.embedding_file=/path/to/glove.txt "
@@ -39,6 +34,17 @@ def load_class_embeddings(path: str | os.PathLike | None, class_names: Sequence[
     if not path.is_file():
         raise WsisbenchError(f"{path}: word-embedding file does not exist (GloVe text format: "
                              f"'word v1 v2 ... vD' per line)")
+    return path
+
+
+def load_class_embeddings(path: str | os.PathLike | None, class_names: Sequence[str]) -> np.ndarray:
+    """float32 [K, D]: one vector per class of ``class_names`` (K classes) read from ``path``.
+
+    Raises:
+        WsisbenchError: no path given, or the file does not exist.
+        DataError: a malformed line, vectors of different lengths, or a class word missing from the file.
+    """
+    path = require_file(path)
     wanted = {w for name in class_names for w in _words_of(name)}
     wanted |= {w.lower() for w in wanted}
     vectors: dict[str, np.ndarray] = {}
