@@ -17,7 +17,7 @@ from wsisbench.utils.progress import progress
 
 from wsisbench.datasets.png import write_label_png
 from wsisbench.evaluation.profiling import Profiler
-from wsisbench.localization import image_cams, label_map_from_cams
+from wsisbench.localization import image_cams, label_map_from_cams, normalize_maps
 from wsisbench.pipeline import Method, RunContext, Stage
 from wsisbench.pipeline.preflight import apply_pretrained
 from wsisbench.pipeline.semantic_evaluation import evaluate_label_maps
@@ -77,6 +77,7 @@ class CAMBaseline(Method):
         samples = ctx.shard(_voc_split(ctx, split))
         (out_dir / "labels").mkdir(exist_ok=True)
         profiler = Profiler(device=ctx.device, warmup=1)
+        qualitative: list[dict] = []  # a few images with their label map and CAM for reports
         with profiler.phase("inference") as phase:
             for s in progress(samples, desc=f"CAMs {split}", disable=not ctx.is_main):
                 img = mmcv.imread(s["img_path"])
@@ -90,12 +91,18 @@ class CAMBaseline(Method):
                     present = present or [int(scores.argmax())]
                 labels = label_map_from_cams(cams, present, cam_cfg.bg_threshold)
                 write_label_png(out_dir / "labels" / f"{s['img_id']}.png", labels)
+                if len(qualitative) < cam_cfg.get("num_qualitative", 4) and ctx.is_main:
+                    np.save(out_dir / "labels" / f"{s['img_id']}_cam.npy", normalize_maps(cams[present]))
+                    qualitative.append({"image": s["img_path"], "gt": s["seg_map_path"],
+                                        "pred": f"{out_dir.name.removesuffix('.partial')}/labels/{s['img_id']}.png",
+                                        "cam": f"{out_dir.name.removesuffix('.partial')}/labels/{s['img_id']}_cam.npy"})
         return {"profile": {"sec_per_img": profiler.summary()["sec_per_img"],
-                            "inference_scales": list(cam_cfg.scales), "inference_flip": bool(cam_cfg.flip)}}
+                            "inference_scales": list(cam_cfg.scales), "inference_flip": bool(cam_cfg.flip)},
+                "qualitative": qualitative}
 
     def pseudo_labels_train(self, ctx: RunContext, out_dir: Path) -> dict:
         summary = self._write_label_maps(ctx, out_dir, self.cfg.benchmark.train_split, use_gt_labels=True)
-        return {"pseudo_label_sec_per_img": summary["profile"]["sec_per_img"]}
+        return {"pseudo_label_sec_per_img": summary["profile"]["sec_per_img"]}  # result.json keeps val's
 
     def predict_val(self, ctx: RunContext, out_dir: Path) -> dict:
         return self._write_label_maps(ctx, out_dir, self.cfg.benchmark.eval_split, use_gt_labels=False)

@@ -28,5 +28,6 @@ train = dict(
 
 # CAM inference: scales and flip of the test-time augmentation; a class is present at test time when its
 # sigmoid score reaches score_threshold; background wins where no present class's normalised CAM
-# reaches bg_threshold.
-cam = dict(scales=(1.0, 1.5, 2.0), flip=True, score_threshold=0.5, bg_threshold=0.3)
+# reaches bg_threshold. bg_threshold was chosen on the TRAIN split (pseudo-label mIoU of 120 train images
+# for 0.1, 0.2, ..., 0.9: best at 0.7), never on val.
+cam = dict(scales=(1.0, 1.5, 2.0), flip=True, score_threshold=0.5, bg_threshold=0.7)

@@ -399,3 +399,39 @@ def test_methods_refuse_to_start_without_user_files():
         METHODS.get("maskx_rcnn")(load_config("maskx_rcnn", "embedded_sw_transfer_glove"))
     stages = METHODS.get("maskx_rcnn")(load_config("maskx_rcnn", "embedded_sw_transfer")).build_stages()
     assert [s.name for s in stages] == ["train_detector", "train_mask_head", "predict_val", "evaluate_val"]
+
+
+def test_predict_and_evaluate_stages_write_scorable_coco_results(tmp_path):
+    """An untrained embedded model through the predict and evaluate stages on a 4-image val split."""
+    from wsisbench.benchmarks import get_benchmark
+    from wsisbench.evaluation.api import evaluate_instance
+    from wsisbench.methods.mask_x_rcnn import stages
+    from wsisbench.pipeline import RunContext
+    from wsisbench.presets import load_config
+
+    cfg = load_config("maskx_rcnn", "embedded")
+    cfg.benchmark.update(num_train=4, num_val=4)
+    cfg.model.backbone.pretrained = False
+    cfg.model.test_cfg.rcnn.score_thr = 0.0  # an untrained model: keep its low-score detections
+    bench = get_benchmark("embedded")
+    ctx = RunContext(cfg=cfg, work_dir=tmp_path, device="cpu", launcher="none", benchmark=bench,
+                     data_root=bench.resolve_root(None, params=cfg.benchmark), config_hash="test")
+    model_cfg = stages.full_model(ctx, with_imagenet=False)
+    torch.manual_seed(0)
+    weights = tmp_path / "weights.pth"
+    torch.save(MODELS.build(model_cfg).state_dict(), weights)
+    (tmp_path / "predict_val").mkdir()
+    summary = stages.predict(ctx, tmp_path / "predict_val", weights, model_cfg)
+    records = json.loads((tmp_path / "predict_val" / "predictions" / "val.json").read_text())
+    assert len(records) == summary["num_predictions"] > 0
+    assert set(records[0]) == {"image_id", "category_id", "segmentation", "score"}  # no bbox: segm areas
+    assert {r["category_id"] for r in records} <= set(range(1, 11))
+    result = stages.evaluate(ctx, tmp_path)
+    assert set(result["evaluations"]) == {"B", "A"}
+    entry = result["evaluations"]["B"]
+    assert entry["protocol"] == "coco" and entry["classes"] == list(EMBEDDED_CLASSES[5:])
+    assert entry["mask_supervised"] == "boxes only" and result["evaluations"]["A"]["mask_supervised"] == "masks"
+    again = evaluate_instance(ctx.data_root / "annotations" / "instances_val.json",
+                              tmp_path / "predict_val" / "predictions" / "val.json", protocol="coco",
+                              classes=list(EMBEDDED_CLASSES[5:]), abo=False)
+    assert again["stats"] == entry["stats"]

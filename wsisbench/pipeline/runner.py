@@ -157,10 +157,12 @@ def run_method(cfg: Config, *, work_dir: str | Path, device: str = "cpu", launch
 def build_result(cfg: Config, ctx: RunContext, stage_records: dict, summaries: dict) -> dict:
     """Assemble result.json (schema in docs/CONTRACTS.md) from the stages' summaries and resources."""
     evaluations: dict = {}
+    qualitative: list = []
     profile: dict = {"device": ctx.device, "world_size": ctx.world_size}
     for summary in summaries.values():
         evaluations.update(summary.get("evaluations", {}))
         profile.update(summary.get("profile", {}))
+        qualitative += summary.get("qualitative", [])
     profile["peak_rss_mib"] = max((r.get("peak_rss_mib") or 0.0 for r in stage_records.values()), default=0.0)
     cuda_peaks = [r["cuda_max_allocated_mib"] for r in stage_records.values() if r.get("cuda_max_allocated_mib")]
     if cuda_peaks:
@@ -182,6 +184,7 @@ def build_result(cfg: Config, ctx: RunContext, stage_records: dict, summaries: d
         "metrics": flat,
         "profile": profile,
         "stages": stage_records,
+        "qualitative": qualitative,   # images with label maps / localization maps for reports
         "environment": environment_record(),
         "config": cfg.to_dict(),
     }

@@ -3,13 +3,14 @@
 Each takes ``(ctx, out_dir)`` (see :class:`wsisbench.pipeline.Stage`) plus keyword settings, and returns
 the stage summary. Training settings (``cfg.train``, ``cfg.detector_train``, ``cfg.mask_train``)::
 
-    dict(batch_size=8, num_workers=0, max_iters=400,
+    dict(batch_size=8, num_workers=0, max_iters=300,
          optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4)),
          param_scheduler=[...], loader=dict(...extra DataLoader keys...))
 """
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import torch
@@ -69,10 +70,14 @@ def _train(ctx: RunContext, out_dir: Path, model: dict, train_cfg, dataset: dict
     if train_cfg is None:
         raise WsisbenchError("the config lacks the training settings of this stage (train / detector_train / "
                              "mask_train)")
+    start = time.perf_counter()
     train_with_runner(ctx, out_dir, model=model, train_dataloader=train_loader(ctx, dataset, train_cfg),
                       optim_wrapper=train_cfg.optim_wrapper, max_iters=train_cfg.max_iters,
                       param_scheduler=train_cfg.get("param_scheduler"))
-    return {"profile": {"train_iters": train_cfg.max_iters, "batch_size": train_cfg.batch_size}}
+    # wall time of the stage (Runner set-up included) per iteration; after a resume it undercounts
+    sec_per_iter = (time.perf_counter() - start) / max(1, train_cfg.max_iters)
+    return {"profile": {"train_iters": train_cfg.max_iters, "batch_size": train_cfg.batch_size,
+                        "sec_per_iter": sec_per_iter}}
 
 
 def train_end_to_end(ctx: RunContext, out_dir: Path, ann_file: Path | None = None,
