@@ -18,6 +18,8 @@ data_preprocessor = dict(type='mmengine.ImgDataPreprocessor', mean=[123.675, 116
 # 3 x 3 window already spans 3/8 of the image, so the embedded preset uses k = 3.
 # p = 0.9: the paper's best rate (Table 5), not tuned here.
 backbone = dict(type='EfficientNetLite0', out_stride=16, with_head_conv=False, pretrained=True)
+# parameters of the backbone that its forward never uses (frozen; DDP fails on trainable unused ones)
+unused_backbone_params = ['net._conv_head', 'net._bn1', 'net._fc']
 classifier = dict(
     type='FickleNetImageClassifier',
     backbone=backbone,
@@ -25,6 +27,7 @@ classifier = dict(
               train_selection='stochastic', infer_selection='stochastic', general_mode='element'),
     num_classes=None,        # filled from the benchmark
     pretrained=None,         # the backbone loads its own shipped weights (backbone.pretrained)
+    unused_backbone_params=unused_backbone_params,
     data_preprocessor=data_preprocessor,
 )
 classifier_pipeline = [
@@ -81,6 +84,7 @@ segmenter = dict(
               crf=dict(scale_factor=15.0)),
     loss_size=(32, 32),
     pretrained=None,
+    unused_backbone_params=unused_backbone_params,
     data_preprocessor=data_preprocessor,
 )
 segmenter_pipeline = [

@@ -218,3 +218,16 @@ def test_vgg16_checkpoint_keys_follow_torchvision(tmp_path):
     with pytest.raises(WsisbenchError, match="no tensor"):
         torch.save({"foo": torch.zeros(1)}, tmp_path / "other.pth")
         DeepLabVGG16(pretrained=str(tmp_path / "other.pth"))
+
+
+def test_unused_backbone_parameters_are_frozen_for_ddp():
+    cfg = load_config("fickle_net")
+    model_cfg = cfg.classifier.to_dict()
+    model_cfg["num_classes"] = 10
+    model = MODELS.build(model_cfg)
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    assert frozen == {"net.backbone.net._conv_head.weight", "net.backbone.net._bn1.weight",
+                      "net.backbone.net._bn1.bias", "net.backbone.net._fc.weight", "net.backbone.net._fc.bias"}
+    model_cfg["unused_backbone_params"] = ["net._nope"]
+    with pytest.raises(WsisbenchError, match="_nope"):
+        MODELS.build(model_cfg)

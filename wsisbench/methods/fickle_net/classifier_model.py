@@ -7,7 +7,7 @@ import torch
 from mmengine.model import BaseModel
 
 from wsisbench.models.ficklenet import FickleNetClassifier
-from wsisbench.models.segmentors import load_imagenet_checkpoint, unbatch_samples
+from wsisbench.models.segmentors import freeze_unused, load_imagenet_checkpoint, unbatch_samples
 from wsisbench.registry import MODELS
 
 
@@ -21,6 +21,8 @@ class FickleNetImageClassifier(BaseModel):
         pretrained: ImageNet checkpoint for the backbone (paper presets), or None.
         pretrained_option: config key that sets ``pretrained`` (named in error messages).
         data_preprocessor: normalisation config (``mmengine.ImgDataPreprocessor``).
+        unused_backbone_params: name prefixes of backbone parameters the forward never uses (frozen so that
+            DDP does not wait for their gradients), e.g. ``['net._fc']`` for EfficientNet-Lite0.
 
     Loss mode: multi-label sigmoid cross-entropy against ``gt_labels`` [K] multi-hot of each data sample
     (``PackClsInputs``); predict mode: sigmoid scores [B, K]; tensor mode: logits [B, K].
@@ -28,7 +30,8 @@ class FickleNetImageClassifier(BaseModel):
 
     def __init__(self, backbone: dict, head: dict, num_classes: int | None = None,
                  pretrained: str | None = None, pretrained_option: str = "classifier.pretrained",
-                 feature_index: int = -1, data_preprocessor: dict | None = None, init_cfg=None):
+                 feature_index: int = -1, data_preprocessor: dict | None = None,
+                 unused_backbone_params=(), init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         head = copy.deepcopy(dict(head))
         if num_classes is not None:
@@ -38,6 +41,7 @@ class FickleNetImageClassifier(BaseModel):
         if pretrained is not None:
             self.load_report = load_imagenet_checkpoint(self.net.backbone, pretrained, "FickleNet classifier "
                                                         "backbone", pretrained_option)
+        freeze_unused(self.net.backbone, unused_backbone_params)
 
     @property
     def head(self):

@@ -12,6 +12,7 @@ from wsisbench.pipeline import RunContext
 from wsisbench.pipeline.training import load_trained
 from wsisbench.utils.progress import progress
 
+from .fast_cams import fast_path_applies
 from .model_configs import classifier_cfg
 from .pixel_masks import KeepSampler
 from .pseudo_labels import image_generator, image_map_statistics, label_map
@@ -58,7 +59,7 @@ def localization_maps_train(ctx: RunContext, out_dir: Path) -> dict:
         torch.cuda.synchronize()
     per_img = (time.perf_counter() - start) / max(1, len(samples))
     summary = {"profile": {"sec_per_img": per_img, "maps_sec_per_img": per_img, "num_passes": passes,
-                           "maps_fast_path": bool(loc.get("fast", True))}}
+                           "maps_fast_path": bool(loc.get("fast", True)) and fast_path_applies(model.net.head)}}
     if sweep:
         summary["bg_threshold_sweep"] = {str(b): sc.gather(ctx).metrics() for b, sc in scorers.items()}
         for b, m in summary["bg_threshold_sweep"].items():
