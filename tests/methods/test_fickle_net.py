@@ -118,6 +118,7 @@ def test_segmenter_loss_weak_and_semi_batch():
     model_cfg = cfg.segmenter.to_dict()
     model_cfg["num_classes"] = 4
     model_cfg["backbone"] = dict(type="SmallConvNet", widths=(4, 4, 8, 8))
+    model_cfg["unused_backbone_params"] = []  # the preset's prefixes name EfficientNet parts
     model_cfg["decode_head"]["in_channels"] = 8
     model = MODELS.build(model_cfg)
     seeds = torch.full((2, 32, 32), 255, dtype=torch.long)

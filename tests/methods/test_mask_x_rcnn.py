@@ -435,3 +435,26 @@ def test_predict_and_evaluate_stages_write_scorable_coco_results(tmp_path):
                               tmp_path / "predict_val" / "predictions" / "val.json", protocol="coco",
                               classes=list(EMBEDDED_CLASSES[5:]), abo=False)
     assert again["stats"] == entry["stats"]
+
+
+@pytest.mark.parametrize("a, b", [("voc", "nonvoc"), ("nonvoc", "voc")])
+def test_coco_split_labels_match_the_dataset(shared_data, a, b):
+    """On real COCO annotations: the labels that train masks (A) are exactly those whose masks the dataset
+    keeps, and A / B partition the 80 classes."""
+    from wsisbench.datasets.class_names import COCO_CLASSES
+    from wsisbench.registry import DATASETS
+
+    root = shared_data / "coco_mini"
+    names_a = resolve_class_subset(a, COCO_CLASSES, embedded=False)
+    names_b = resolve_class_subset(b, COCO_CLASSES, embedded=False)
+    assert len(names_a) + len(names_b) == 80 and not set(names_a) & set(names_b)
+    labels_a = set(class_labels(names_a, COCO_CLASSES))
+    ds = DATASETS.build(dict(type="CocoSplitDataset", data_root=str(root), ann_file="annotations/instances_val2017.json",
+                             data_prefix=dict(img="val2017/"), metainfo=dict(classes=tuple(COCO_CLASSES)),
+                             mask_classes=names_a, test_mode=True, pipeline=[]))
+    seen = {True: set(), False: set()}
+    for i in range(len(ds)):
+        for inst in ds.get_data_info(i)["instances"]:
+            if not inst["ignore_flag"]:
+                seen[inst["has_mask"]].add(inst["bbox_label"])
+    assert seen[True] and seen[True] <= labels_a and not seen[False] & labels_a

@@ -45,6 +45,12 @@ class EfficientNetLite0(BaseModule):
         self.with_head_conv = with_head_conv
         self.out_channels = 1280 if with_head_conv else 320
         self._set_output_stride(out_stride)
+        # Parameters the forward never uses stay frozen: DDP (find_unused_parameters=False) refuses
+        # trainable parameters that receive no gradient.
+        unused = [net._fc] + ([] if with_head_conv else [net._conv_head, net._bn1])
+        for module in unused:
+            for p in module.parameters():
+                p.requires_grad_(False)
         if frozen_stem:
             for p in list(net._conv_stem.parameters()) + list(net._bn0.parameters()):
                 p.requires_grad_(False)
