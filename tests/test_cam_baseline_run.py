@@ -19,11 +19,11 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-SMALL = ["benchmark.num_train=64", "benchmark.num_val=24", "benchmark.image_size=96",
-         "train.batch_size=8", "train.max_iters=40", "checkpoint_interval=10", "log_interval=10"]
+TINY_CONFIG = str(Path(__file__).parent / "configs" / "cam_baseline_tiny.py")
+SMALL = ["train.max_iters=40"]
 
 
-def wsisbench(*args: str, env=None, timeout=900) -> subprocess.CompletedProcess:
+def wsisbench(*args: str, env=None, timeout=1800) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "wsisbench.cli.main", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     if proc.returncode != 0:
@@ -32,8 +32,8 @@ def wsisbench(*args: str, env=None, timeout=900) -> subprocess.CompletedProcess:
 
 
 def run_small(work_dir: Path, *extra: str) -> dict:
-    proc = wsisbench("run", "--method", "cam_baseline", "--work-dir", str(work_dir), "--device", "cpu",
-                     "--cfg-options", *SMALL, *extra)
+    proc = wsisbench("run", "--method", "cam_baseline", "--config", TINY_CONFIG, "--work-dir", str(work_dir),
+                     "--device", "cpu", "--cfg-options", *SMALL, *extra)
     assert f"result: {work_dir.resolve() / 'result.json'}" in proc.stdout
     assert "mIoU" in proc.stdout
     return json.loads((work_dir / "result.json").read_text())
@@ -75,8 +75,8 @@ def test_same_config_twice_gives_same_metrics(first_run, tmp_path):
 
 def test_killed_training_resumes(tmp_path):
     work_dir = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "wsisbench.cli.main", "run", "--method", "cam_baseline", "--work-dir",
-           str(work_dir), "--device", "cpu", "--cfg-options", *SMALL, "train.max_iters=60"]
+    cmd = [sys.executable, "-m", "wsisbench.cli.main", "run", "--method", "cam_baseline", "--config", TINY_CONFIG,
+           "--work-dir", str(work_dir), "--device", "cpu", "--cfg-options", *SMALL, "train.max_iters=60"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     partial = work_dir / "train_classifier.partial"
     deadline = time.time() + 600
@@ -89,8 +89,8 @@ def test_killed_training_resumes(tmp_path):
     assert not (work_dir / "train_classifier").exists() and not (work_dir / "result.json").exists()
     done = int((partial / "last_checkpoint").read_text().strip().split("iter_")[-1].split(".")[0])
     assert 0 < done < 60
-    rerun = wsisbench("run", "--method", "cam_baseline", "--work-dir", str(work_dir), "--device", "cpu",
-                      "--cfg-options", *SMALL, "train.max_iters=60")
+    rerun = wsisbench("run", "--method", "cam_baseline", "--config", TINY_CONFIG, "--work-dir", str(work_dir),
+                      "--device", "cpu", "--cfg-options", *SMALL, "train.max_iters=60")
     log = "\n".join(p.read_text() for p in (work_dir / "train_classifier").rglob("*.log"))
     assert f"Advance dataloader {done} steps" in log + rerun.stdout + rerun.stderr
     result = json.loads((work_dir / "result.json").read_text())
@@ -107,9 +107,9 @@ def test_two_process_ddp_matches_single_process(first_run, tmp_path):
         (shutil.copytree if src.is_dir() else shutil.copy)(src, ddp_dir / name)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
-           "-m", "wsisbench.cli.main", "run", "--method", "cam_baseline", "--launcher", "pytorch",
-           "--work-dir", str(ddp_dir), "--device", "cpu", "--cfg-options", *SMALL]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+           "-m", "wsisbench.cli.main", "run", "--method", "cam_baseline", "--config", TINY_CONFIG,
+           "--launcher", "pytorch", "--work-dir", str(ddp_dir), "--device", "cpu", "--cfg-options", *SMALL]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     ddp = json.loads((ddp_dir / "result.json").read_text())
     assert ddp["profile"]["world_size"] == 2
@@ -122,10 +122,10 @@ def test_two_process_ddp_matches_single_process(first_run, tmp_path):
 def test_two_process_ddp_training_completes(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29518",
-           "-m", "wsisbench.cli.main", "run", "--method", "cam_baseline", "--launcher", "pytorch",
-           "--work-dir", str(tmp_path / "ddp_train"), "--device", "cpu", "--cfg-options", *SMALL,
-           "train.max_iters=10"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+           "-m", "wsisbench.cli.main", "run", "--method", "cam_baseline", "--config", TINY_CONFIG,
+           "--launcher", "pytorch", "--work-dir", str(tmp_path / "ddp_train"), "--device", "cpu",
+           "--cfg-options", *SMALL, "train.max_iters=10"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads((tmp_path / "ddp_train" / "result.json").read_text())
     assert result["profile"]["world_size"] == 2 and not result["stages"]["train_classifier"]["skipped"]
