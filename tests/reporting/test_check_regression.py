@@ -41,11 +41,11 @@ def test_reference_file_format(reference):
     raw = json.loads((refs / "cam_baseline_embedded.json").read_text())
     assert raw["schema"] == REFERENCE_SCHEMA and (raw["method"], raw["preset"], raw["data"]) == ("cam_baseline", "embedded", "embedded")
     assert raw["metrics"]["val/mIoU"] == {"value": 0.41, "tolerance": 0.02, "direction": "higher"}
-    assert raw["metrics"]["time/sec_per_img"] == {"value": 0.02, "tolerance": "50%", "direction": "lower"}
+    assert raw["metrics"]["time/sec_per_img"] == {"value": 0.02, "tolerance": "200%", "direction": "lower"}
     assert raw["metrics"]["memory/peak_rss_mib"]["tolerance"] == "25%"
     assert {"result", "config_hash", "git_commit", "packages", "created", "wsisbench"} <= set(raw["provenance"])
     ref = load_reference(refs / "cam_baseline_embedded.json")
-    assert ref.metrics["time/sec_per_img"].lower_is_better and ref.metrics["time/sec_per_img"].tolerance == Tolerance(50, True)
+    assert ref.metrics["time/sec_per_img"].lower_is_better and ref.metrics["time/sec_per_img"].tolerance == Tolerance(200, True)
 
 
 def test_unmodified_run_passes(reference, capsys):
@@ -57,7 +57,7 @@ def test_unmodified_run_passes(reference, capsys):
 
 def test_degraded_run_fails_with_a_readable_message(reference, capsys):
     run, refs = reference
-    bad = degrade(run, **{"val/mIoU": 0.30, "time/sec_per_img": 0.05})
+    bad = degrade(run, **{"val/mIoU": 0.30, "time/sec_per_img": 0.07})
     assert main(["check", str(bad), "--reference", str(refs / "cam_baseline_embedded.json")]) == 1
     out = capsys.readouterr().out
     # the table of failing rows
@@ -67,16 +67,16 @@ def test_degraded_run_fails_with_a_readable_message(reference, capsys):
     # one sentence per failure: metric, run, measured value, reference and tolerance
     assert ("FAIL val/mIoU: run cam_baseline/embedded measured 0.3 < 0.39 = reference 0.41 - tolerance 0.02"
             in out)
-    assert ("FAIL time/sec_per_img: run cam_baseline/embedded measured 0.05 > 0.03 = reference 0.02 + tolerance 50%"
+    assert ("FAIL time/sec_per_img: run cam_baseline/embedded measured 0.07 > 0.06 = reference 0.02 + tolerance 200%"
             in out)
     assert "2 of 7 checks failed" in out
 
 
 def test_tolerances_from_the_command_line_override_the_file(reference, capsys):
     run, refs = reference
-    bad = degrade(run, **{"val/mIoU": 0.30, "time/sec_per_img": 0.05})
+    bad = degrade(run, **{"val/mIoU": 0.30, "time/sec_per_img": 0.07})
     assert main(["check", str(bad), "--reference", str(refs), "--tolerance", "val/mIoU=0.2",
-                 "--tolerance", "time/*=200%"]) == 0
+                 "--tolerance", "time/*=300%"]) == 0
     assert main(["check", str(bad), "--reference", str(refs), "-t", "val/mIoU=0.2"]) == 1  # time still fails
     assert "time/sec_per_img" in capsys.readouterr().out
 
@@ -93,12 +93,12 @@ def test_direction_missing_metric_and_improvements(reference):
 
 
 def test_against_leaderboard(make_result, capsys):
-    paper = make_result("voc", method="ficklenet", preset="paper_vgg16", data="paper", miou=0.605)
+    paper = make_result("voc", method="ficklenet", preset="voc2012_vgg16", data="paper", miou=0.605)
     assert main(["check", str(paper), "--against", "ficklenet"]) == 0  # 60.5 vs 61.2 - 1 point
     low = degrade(paper, **{"val/mIoU": 0.55})
     assert main(["check", str(low), "--against", "ficklenet", "-t", "time/*=1000%"]) == 1
     out = capsys.readouterr().out
-    assert "FAIL val/mIoU: run ficklenet/paper_vgg16 measured 0.55 < 0.602 = reference 0.612 - tolerance 0.01" in out
+    assert "FAIL val/mIoU: run ficklenet/voc2012_vgg16 measured 0.55 < 0.602 = reference 0.612 - tolerance 0.01" in out
     assert "ficklenet: Table 5, FickleNet | 0.9 / mIoU" in out
     assert not any(line.strip().startswith("not measured") for line in out.splitlines())  # test split: not a failure
     assert "3 of 7 checks failed: 2 ok, 3 FAIL, 2 not measured" in out
@@ -134,5 +134,5 @@ def test_tolerance_parsing():
     assert pick("val/mIoU", o) == Tolerance(0.02) and pick("val/mAcc", o) == Tolerance(0.05)
     assert pick("time/sec_per_img", o) == Tolerance(50, True) and pick("other/x", o) == Tolerance(0.1)
     assert lower_is_better("time/sec_per_img") and lower_is_better("memory/peak_rss_mib")
-    assert not lower_is_better("val/mIoU") and not lower_is_better("val_B/AP50")
+    assert not lower_is_better("val/mIoU") and not lower_is_better("B/AP50")
     assert FAIL == "FAIL"

@@ -128,16 +128,40 @@ def test_missing_source_file_is_reported(tmp_path, monkeypatch):
 def test_mappings_select_cells_and_units_convert():
     boards = load_all()
     maps = {m.name: m for m in load_mappings()}
-    m = maps["mask_x_rcnn-voc2nonvoc"]
+    m = maps["mask_x_rcnn-voc2nonvoc-r50"]
     entries = select_entries(boards["mask_x_rcnn"], m.select)
     assert len(entries) == 6 and {e.column for e in entries} == {"AP", "AP ₅₀", "AP ₇₅", "AP _S", "AP _M", "AP _L"}
-    assert m.result_key(entries[0]) == "val_B/AP"
+    assert m.result_key(entries[0]) == "B/AP"
     f = maps["ficklenet-main"]
     cells = select_entries(boards["ficklenet"], f.select)
-    assert {(e.table, e.column) for e in cells} == {("Table 1", "val"), ("Table 1", "test"), ("Table 5", "mIoU"),
-                                                    ("Table 7", "S | S")}
+    assert {(e.table, e.column) for e in cells} == {("Table 1", "val"), ("Table 1", "test")}
+    a = maps["ficklenet-paper-ablations"]
+    cells = select_entries(boards["ficklenet"], a.select)
+    assert {(e.table, e.column) for e in cells} == {("Table 5", "mIoU"), ("Table 7", "S | S")}
+    assert a.result_key(cells[0]) == "val/mIoU"
+    emb = maps["ficklenet-embedded-p05"]   # embedded ablations score the pseudo-labels (train split)
+    (cell,) = select_entries(boards["ficklenet"], emb.select)
+    assert cell.row == "FickleNet | 0.5" and emb.result_key(cell) == "pseudo_train/mIoU"
     assert to_unit(0.612, "val/mIoU", "percent") == pytest.approx(61.2)
     assert from_unit(10.1, "GB", "memory/cuda_max_allocated_mib") == pytest.approx(10.1 * 1024)
     assert from_unit(2.98, "s/img", "time/sec_per_img") == 2.98
     with pytest.raises(WsisbenchError, match="cannot compare"):
         to_unit(0.5, "val/mIoU", "s/img")
+
+
+def test_mappings_name_existing_presets_and_select_cells():
+    """Every exact preset a mapping names is a config of one of its methods, and every mapping selects cells
+    (a renamed preset or a mistyped row label would otherwise silently drop rows from the reports)."""
+    configs = leaderboards_dir().parent / "configs"
+    boards = load_all()
+    for m in load_mappings():
+        assert select_entries(boards[m.leaderboard], m.select), f"mapping {m.name} selects no cell"
+        methods = m.match.get("method", [])
+        methods = [methods] if isinstance(methods, str) else methods
+        presets = m.match.get("preset", [])
+        presets = [presets] if isinstance(presets, str) else presets
+        for preset in presets:
+            if any(c in preset for c in "*?["):
+                continue
+            assert any((configs / meth / f"{preset}.py").exists() for meth in methods), \
+                f"mapping {m.name}: no configs/<{'|'.join(methods)}>/{preset}.py"

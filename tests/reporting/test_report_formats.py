@@ -17,8 +17,8 @@ from wsisbench.reporting import write_report
 from wsisbench.reporting.paper_tables import regenerate
 from wsisbench.reporting.results import load_run, load_runs
 
-MASKX_B = {"val_B/AP": 0.221, "val_B/AP50": 0.40, "val_B/AP75": 0.21, "val_B/APs": 0.1, "val_B/APm": 0.25,
-           "val_B/APl": 0.3}
+MASKX_B = {"B/AP": 0.221, "B/AP50": 0.40, "B/AP75": 0.21, "B/APs": 0.1, "B/APm": 0.25,
+           "B/APl": 0.3}
 
 
 @pytest.fixture
@@ -26,9 +26,9 @@ def runs(make_result):
     """An embedded FickleNet run (plots, qualitative), a paper-data one without optional fields, a
     Mask^X R-CNN run for Table 3.5 and two FickleNet ablations mapped by their config (Tables 5, 7)."""
     emb = make_result("fickle_emb", method="ficklenet", preset="embedded", data="embedded", miou=0.41)
-    paper = make_result("fickle_voc", method="ficklenet", preset="paper_vgg16", data="paper", miou=0.605,
+    paper = make_result("fickle_voc", method="ficklenet", preset="voc2012_vgg16", data="paper", miou=0.605,
                         with_pr=False, with_qualitative=False)
-    maskx = make_result("maskx", method="mask_x_rcnn", preset="paper_r50_voc2nonvoc", data="paper",
+    maskx = make_result("maskx", method="maskx_rcnn", preset="coco_r50_voc2nonvoc_e2e_maskx", data="paper",
                         with_qualitative=False, extra_metrics=MASKX_B)
     p05 = make_result("fickle_p05", method="ficklenet_ablation", preset="p05", data="embedded", miou=0.33,
                       with_pr=False, with_qualitative=False)
@@ -63,9 +63,9 @@ def test_report_in_three_formats_with_plots(runs, tmp_path):
     assert "† embedded synthetic benchmark — not comparable to the paper." in md
     # the papers' layouts: Table 3.5 (a) of seed 002, Tables 5 and 7 of seed 004, with our rows
     assert "| R-50-FPN \\| Mask ^X R-CNN (ours) | paper | 23.7 | 43.1 | 23.5 | 12.4 | 27.6 | 32.9 |" in md
-    assert "| R-50-FPN \\| Mask ^X R-CNN (ours) | ours: mask_x_rcnn/paper_r50_voc2nonvoc | 22.10 | 40.00 |" in md
-    assert "| FickleNet \\| 0.5 | ours: ficklenet_ablation/p05 † | 33.00† |" in md
-    assert re.search(r"\| mIoU \| ours: ficklenet_ablation/train_g_infer_d † \|  \|  \| 30\.00† \|  \|  \|  \|", md)
+    assert "| R-50-FPN \\| Mask ^X R-CNN (ours) | ours: maskx_rcnn/coco_r50_voc2nonvoc_e2e_maskx (B) | 22.10 | 40.00 |" in md
+    assert "| FickleNet \\| 0.5 | ours: ficklenet_ablation/p05 † (val) | 33.00† |" in md
+    assert re.search(r"\| mIoU \| ours: ficklenet_ablation/train_g_infer_d † \(val\) \|  \|  \| 30\.00† \|  \|  \|  \|", md)
     assert "| mIoU | paper | 49.1 | 55.5 | 57.1 | 61.2 | 59.6 | 59.0 |" in md
     assert "## Per-class results" in md and "| circle |" in md
     assert "## Qualitative results" in md and "## Run time and memory" in md

@@ -11,6 +11,7 @@ Format (``wsisbench.reference/1``)::
       },
       "provenance": {"result": "work_dirs/.../result.json", "config_hash": "...", "git_commit": "...",
                      "created": "2025-01-01T00:00:00+00:00", "wsisbench": "0.1.0", "device": "cpu",
+                     "wall_time_s": 288.0,
                      "packages": {"torch": "2.13.0", ...}}
     }
 
@@ -108,6 +109,7 @@ def reference_from_run(run, overrides: dict[str, Tolerance] | None = None) -> di
         "provenance": {"result": str(run.path), "config_hash": run.raw.get("config_hash", ""),
                        "git_commit": env.get("git_commit", ""), "packages": env.get("packages", {}),
                        "device": (run.profile or {}).get("device", ""),
+                       "wall_time_s": (run.profile or {}).get("total_wall_time_s"),
                        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
                        "wsisbench": __version__},
     }

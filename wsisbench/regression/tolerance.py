@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from wsisbench.errors import WsisbenchError
 from wsisbench.leaderboards.units import result_unit
 
-#: defaults written into new reference files, by kind of metric (see :func:`metric_kind`).
-DEFAULT_TOLERANCES = {"quality": "0.02", "time": "50%", "memory": "25%"}
+#: defaults written into new reference files, by kind of metric (see :func:`metric_kind`). References are
+#: replayed on other machines (CI), where the same CPU run takes up to ~3x as long under load: time fails
+#: only above 3x the reference (a lost vectorisation or an accidental naive path still fails).
+DEFAULT_TOLERANCES = {"quality": "0.02", "time": "200%", "memory": "25%"}
 #: defaults when checking against reported (paper) numbers, which are printed to 0.1 point.
 LEADERBOARD_TOLERANCES = {"quality": "0.01", "time": "50%", "memory": "25%"}
 

@@ -1,7 +1,9 @@
 """A paper's table regenerated in its own layout, with our rows next to the paper's.
 
 For every row of the leaderboard table the paper's row is printed as it was (source ``paper``), followed
-by one row per run that maps onto it (source ``ours: <run>``) with our values in the same columns.
+by one row per run that maps onto it (source ``ours: <run> (<evaluation>)``, the evaluation being the
+result.json evaluation the numbers come from, e.g. ``val`` or ``pseudo_train``) with our values in the
+same columns.
 Columns are the paper's columns; a run fills only the cells its mapping selects (e.g. one column of
 FickleNet's transposed Table 7). Numbers measured on embedded data carry the embedded marker.
 """
@@ -33,15 +35,17 @@ def regenerate(table: Table, pairs: list[tuple[RunResult, Pair]]) -> pd.DataFram
         if e.leaderboard != table.leaderboard or e.table_key != table.key:
             continue
         by_run = ours.setdefault(e.row_index, {})
-        by_run.setdefault(run.name, (run, {}))[1][e.column_index] = p.ours
+        by_run.setdefault(run.name, (run, {}, set()))[1][e.column_index] = p.ours
+        by_run[run.name][2].add(p.key.split("/", 1)[0] if "/" in p.key else p.key)
     rows = []
     for ri, label in enumerate(table.row_labels):
         rows.append({"row": pretty(join_label(label)), "source": "paper",
                      **{c: fmt(v, units[ci], places=table.decimals[ri][ci])
                         for ci, (c, v) in enumerate(zip(columns, table.cells[ri]))}})
-        for run, values in ours.get(ri, {}).values():
+        for run, values, evaluations in ours.get(ri, {}).values():
             mark = data_mark(run.data)
-            rows.append({"row": pretty(join_label(label)), "source": f"ours: {run_label(run)}",
+            source = f"ours: {run_label(run)} ({', '.join(sorted(evaluations))})"
+            rows.append({"row": pretty(join_label(label)), "source": source,
                          **{c: (fmt(values[ci], units[ci], mark if values[ci] is not None else "")
                                 if ci in values else "") for ci, c in enumerate(columns)}})
     return pd.DataFrame(rows, columns=["row", "source", *columns])

@@ -69,8 +69,8 @@ def repeat_inference_std(ctx: RunContext, out_dir: Path) -> dict:
         evaluations[f"repeat_N{n}"] = {
             "protocol": "semantic-repeated-inference", "task": "semantic", "split": cfg.benchmark.train_split,
             "num_images": len(subset), "num_repeats": repeats, "num_passes": n,
-            "metrics": {"mIoU_mean": m_mean, "mIoU_std": m_std, "precision_mean": p_mean,
-                        "precision_std": p_std, "recall_mean": r_mean, "recall_std": r_std},
+            "metrics": {"mean_mIoU": m_mean, "std_mIoU": m_std, "mean_precision": p_mean,
+                        "std_precision": p_std, "mean_recall": r_mean, "std_recall": r_std},
             "per_repeat": {"mIoU": miou, "precision": prec, "recall": rec},
         }
         ctx.log(f"N={n}: pseudo-label mIoU {100 * m_mean:.2f} +- {100 * m_std:.3f} over {repeats} repeats "
