@@ -103,3 +103,25 @@ def test_faster_coco_eval_default_thresholds_are_pycocotools():
     from pycocotools.cocoeval import Params
 
     np.testing.assert_array_equal(COCO_IOU_THRESHOLDS, Params(iouType="segm").iouThrs)
+
+
+def test_precision_recall_curves_are_pycocotools_precision_at_iou_05():
+    """`pr_curves` (plotted by reports) is pycocotools' interpolated precision at IoU 0.5, area all, maxDets 100,
+    up to each class's last reached recall; its `ap` is the class's AP50."""
+    gt_dict, results = random_coco_dataset(6, num_images=200)
+    ref = pycocotools_eval(gt_dict, results)
+    ours = _ours(gt_dict, results)
+    assert ours["pr_curves_iou"] == 0.5
+    names = {c["id"]: c["name"] for c in gt_dict["categories"]}
+    ref_prec = ref.eval["precision"][0, :, :, 0, -1]  # [R, K]
+    assert ours["pr_curves"], "no curve"
+    for k, cat in enumerate(ref.params.catIds):
+        curve = ours["pr_curves"].get(names[cat])
+        if np.all(ref_prec[:, k] == -1):
+            assert curve is None
+            continue
+        n = len(curve["recall"])
+        np.testing.assert_array_equal(curve["recall"], ref.params.recThrs[:n])
+        np.testing.assert_allclose(curve["precision"], ref_prec[:n, k], rtol=0, atol=TOL)
+        assert np.all(ref_prec[n:, k] == 0)  # only unreached recall points are dropped
+        assert abs(curve["ap"] - ours["per_class"]["AP50"][names[cat]]) <= TOL

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -155,6 +156,11 @@ def test_tiny_end_to_end(tmp_path, monkeypatch):
     assert "val/mIoU" in result["metrics"] and "pseudo_train/mIoU" in result["metrics"]
     seeds = sorted((tmp_path / "run" / "localization_maps_train" / "seeds").glob("*.png"))
     assert len(seeds) == 24
+    # qualitative samples for reports: seeds and the mean stochastic map of a few train images
+    q = result["qualitative"]
+    assert len(q) == 4 and all({"image", "gt", "pred", "cam"} <= set(s) for s in q)
+    mean_map = np.load(tmp_path / "run" / q[0]["cam"])
+    assert mean_map.ndim == 3 and mean_map.shape[-2:] == (64, 64) and 0 <= mean_map.min() <= mean_map.max() <= 1
 
 
 # ------------------------------------------------------------------------------- paper presets

@@ -120,6 +120,7 @@ def evaluate_instance(gt: InstanceGroundTruth | str | os.PathLike,
         result = evaluate_coco_segm(gt, predictions, cat_ids, thrs)
         entry["stats"] = result["stats"]  # pycocotools' 12 stats for these thresholds (-1 = undefined)
         entry["stat_names"] = result["stat_names"]
+        entry["pr_curves"], entry["pr_curves_iou"] = result["pr_curves"], result["pr_curves_iou"]
     else:
         result = evaluate_voc_instance(gt, predictions, thrs, protocol, cat_ids, matches=matches)
     metrics, per_class = dict(result["metrics"]), dict(result["per_class"])

@@ -160,6 +160,27 @@ def evaluate_coco_segm(gt: InstanceGroundTruth, preds: InstancePredictions, cat_
             v = _mean_defined(precision[i, :, :, 0, -1])
             metrics[f"mAP@{key}"] = v if v > -1 else float("nan")
             per_class[f"AP@{key}"] = dict(zip(cat_names, per_class_ap(ev, i).tolist()))
+    pr_index = int(np.argmin(np.abs(thrs - 0.5)))  # IoU 0.5 when evaluated, else the closest threshold
     return {"stats": stats.tolist(), "stat_names": list(COCO_STAT_NAMES), "per_class_ap": all_ap.tolist(),
             "metrics": metrics, "per_class": per_class, "cat_ids": [int(c) for c in cats],
-            "iou_thrs": thrs.tolist()}
+            "iou_thrs": thrs.tolist(), "pr_curves": pr_curves(ev, cat_names, pr_index),
+            "pr_curves_iou": float(thrs[pr_index])}
+
+
+def pr_curves(ev, cat_names: list[str], iou_index: int) -> dict[str, dict]:
+    """Per-class interpolated precision at the 101 recall thresholds (area 'all', maxDets 100) at one IoU
+    threshold: ``{class: {"recall": [101], "precision": [101], "ap": float}}``, the curve pycocotools averages
+    into AP. Recall points beyond the class's maximum recall (precision -1 -> 0 in pycocotools' mean) are
+    dropped; classes without ground truth are left out."""
+    precision = ev.eval["precision"][iou_index, :, :, 0, -1]  # [R, K]
+    rec_thrs = np.asarray(ev.params.recThrs)
+    curves = {}
+    for k, name in enumerate(cat_names):
+        p = precision[:, k]
+        if np.all(p == -1):
+            continue
+        reached = p > 0
+        n = int(np.max(np.nonzero(reached)[0])) + 1 if reached.any() else 1
+        curves[name] = {"recall": rec_thrs[:n].tolist(), "precision": p[:n].tolist(),
+                        "ap": float(np.mean(np.where(p > -1, p, 0)))}
+    return curves

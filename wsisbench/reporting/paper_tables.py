@@ -36,7 +36,8 @@ def regenerate(table: Table, pairs: list[tuple[RunResult, Pair]]) -> pd.DataFram
             continue
         by_run = ours.setdefault(e.row_index, {})
         by_run.setdefault(run.name, (run, {}, set()))[1][e.column_index] = p.ours
-        by_run[run.name][2].add(p.key.split("/", 1)[0] if "/" in p.key else p.key)
+        if p.ours is not None:
+            by_run[run.name][2].add(p.key.split("/", 1)[0] if "/" in p.key else p.key)
     rows = []
     for ri, label in enumerate(table.row_labels):
         rows.append({"row": pretty(join_label(label)), "source": "paper",
@@ -44,7 +45,7 @@ def regenerate(table: Table, pairs: list[tuple[RunResult, Pair]]) -> pd.DataFram
                         for ci, (c, v) in enumerate(zip(columns, table.cells[ri]))}})
         for run, values, evaluations in ours.get(ri, {}).values():
             mark = data_mark(run.data)
-            source = f"ours: {run_label(run)} ({', '.join(sorted(evaluations))})"
+            source = f"ours: {run_label(run)}" + (f" ({', '.join(sorted(evaluations))})" if evaluations else "")
             rows.append({"row": pretty(join_label(label)), "source": source,
                          **{c: (fmt(values[ci], units[ci], mark if values[ci] is not None else "")
                                 if ci in values else "") for ci, c in enumerate(columns)}})

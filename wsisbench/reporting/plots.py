@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -89,27 +90,40 @@ def pr_curves(run: RunResult, evaluation: str) -> bytes | None:
 
 
 def runtime_memory_bars(runs: list[RunResult]) -> bytes | None:
-    """Stage wall time (stacked per run) and peak memory per stage; falls back to ``profile`` totals."""
+    """Stage wall time (stacked per run) and each run's peak memory (the stage that peaked named on the bar);
+    falls back to ``profile`` totals for runs without stage records."""
     with_stages = [r for r in runs if r.stages]
     if with_stages:
         stages = list(dict.fromkeys(s for r in with_stages for s in r.stages))
-        fig = Figure(figsize=(11, 1.5 + 0.5 * len(with_stages)))
-        ax_t, ax_m = fig.subplots(1, 2)
+        fig = Figure(figsize=(13, 2.0 + 0.35 * len(with_stages)), layout="constrained")
+        ax_t, ax_m = fig.subplots(1, 2, sharey=True)
         y = np.arange(len(with_stages))
         left = np.zeros(len(with_stages))
-        for s in stages:
+        colors = matplotlib.colormaps["tab20"]
+        for i, s in enumerate(stages):
             t = np.array([float((r.stages.get(s) or {}).get("wall_time_s") or 0) for r in with_stages])
-            ax_t.barh(y, t, left=left, label=s)
+            ax_t.barh(y, t, left=left, label=s, color=colors(i % 20))
             left += t
         ax_t.set_yticks(y)
         ax_t.set_yticklabels([r.name for r in with_stages], fontsize=8)
+        ax_t.invert_yaxis()
         ax_t.set_xlabel("wall time (s)")
         ax_t.set_title("run time per stage")
-        ax_t.legend(fontsize=7)
-        mem = {r.name: [float((r.stages.get(s) or {}).get("peak_rss_mib") or np.nan) for s in stages] for r in with_stages}
-        _grouped_bars(ax_m, stages, mem)
-        ax_m.set_ylabel("peak memory (MiB)")
-        ax_m.set_title("peak memory per stage")
+        ax_t.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.6 / len(with_stages)),
+                    ncol=3, frameon=False)
+        peaks = []
+        for r in with_stages:
+            per_stage = {s: float((r.stages.get(s) or {}).get("peak_rss_mib") or np.nan) for s in r.stages}
+            finite = {s: v for s, v in per_stage.items() if np.isfinite(v)}
+            peaks.append(max(finite.items(), key=lambda kv: kv[1]) if finite else ("", np.nan))
+        bars = ax_m.barh(y, [v for _, v in peaks], color="#6a8caf")
+        for b, (stage, v) in zip(bars, peaks):
+            if np.isfinite(v):
+                ax_m.text(b.get_width(), b.get_y() + b.get_height() / 2, f" {v:.0f} ({stage})", va="center",
+                          fontsize=7)
+        ax_m.set_xlabel("peak resident memory (MiB)")
+        ax_m.set_title("peak memory of the run (stage that peaked)")
+        ax_m.set_xlim(0, 1.45 * np.nanmax([v for _, v in peaks] + [1.0]))
         return to_png(fig)
     profiled = [r for r in runs if r.profile]
     if not profiled:

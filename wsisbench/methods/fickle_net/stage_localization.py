@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from wsisbench.datasets.png import write_label_png
@@ -47,10 +48,19 @@ def localization_maps_train(ctx: RunContext, out_dir: Path) -> dict:
     if ctx.device == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
+    qualitative: list[dict] = []  # a few train images: seeds and the mean stochastic map, for reports
+    stage = out_dir.name.removesuffix(".partial")
     for s in progress(samples, desc="FickleNet maps", disable=not ctx.is_main):
         gen = image_generator(s["img_id"], cfg.seed + loc.get("seed", 0), ctx.device)
         (maps,) = image_map_statistics(model, s["img_path"], s["image_labels"], [passes], loc, gen, sampler)
         write_label_png(seeds_dir / f"{s['img_id']}.png", label_map(maps, loc, s["img_id"], saliency_dir))
+        if ctx.is_main and len(qualitative) < int(loc.get("num_qualitative", 4)):
+            np.save(seeds_dir / f"{s['img_id']}_mean_map.npy", maps.mean.cpu().numpy().astype(np.float16))
+            qualitative.append({"image": s["img_path"], "gt": s["seg_map_path"],
+                                "pred": f"{stage}/{SEEDS_DIR}/{s['img_id']}.png",
+                                "cam": f"{stage}/{SEEDS_DIR}/{s['img_id']}_mean_map.npy",
+                                "caption": f"train {s['img_id']}: seeds (255 = unassigned) and mean map of "
+                                           f"{passes} stochastic passes"})
         if sweep:
             gt = read_label_map(s["seg_map_path"])
             for b in sweep:
@@ -59,7 +69,8 @@ def localization_maps_train(ctx: RunContext, out_dir: Path) -> dict:
         torch.cuda.synchronize()
     per_img = (time.perf_counter() - start) / max(1, len(samples))
     summary = {"profile": {"sec_per_img": per_img, "maps_sec_per_img": per_img, "num_passes": passes,
-                           "maps_fast_path": bool(loc.get("fast", True)) and fast_path_applies(model.net.head)}}
+                           "maps_fast_path": bool(loc.get("fast", True)) and fast_path_applies(model.net.head)},
+               "qualitative": qualitative}
     if sweep:
         summary["bg_threshold_sweep"] = {str(b): sc.gather(ctx).metrics() for b, sc in scorers.items()}
         for b, m in summary["bg_threshold_sweep"].items():
