@@ -1,6 +1,5 @@
 # Table 3.5 'Faster R-CNN tested w/ GrabCut'; ResNet-101-FPN, COCO 2017, non-voc -> voc (A = nonvoc, B = voc).
-_base_ = ['../maskx_rcnn/_coco_r101.py']
+# = coco_r50_nonvoc2voc.py with a ResNet-101 backbone (--cfg-options imagenet_checkpoint=/path/to/resnet101.pth).
+_base_ = ['./coco_r50_nonvoc2voc.py']
 
-method = 'grabcut_boxes'
-split = dict(mask_classes='nonvoc', evaluate=dict(B='voc', A='nonvoc'))
-grabcut = dict(iters=5, margin=0.15, min_margin=4)   # cv2.grabCut inside each detected box
+model = dict(backbone=dict(depth=101))

@@ -1,6 +1,5 @@
 # Table 3.5 'Faster R-CNN tested w/ GrabCut'; ResNet-101-FPN, COCO 2017, voc -> non-voc (A = voc, B = nonvoc).
-_base_ = ['../maskx_rcnn/_coco_r101.py']
+# = coco_r50_voc2nonvoc.py with a ResNet-101 backbone (--cfg-options imagenet_checkpoint=/path/to/resnet101.pth).
+_base_ = ['./coco_r50_voc2nonvoc.py']
 
-method = 'grabcut_boxes'
-split = dict(mask_classes='voc', evaluate=dict(B='nonvoc', A='voc'))
-grabcut = dict(iters=5, margin=0.15, min_margin=4)   # cv2.grabCut inside each detected box
+model = dict(backbone=dict(depth=101))

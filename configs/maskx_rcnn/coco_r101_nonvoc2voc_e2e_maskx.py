@@ -1,11 +1,5 @@
 # Table 3.5 'Mask^X R-CNN (ours)': transfer+MLP, cls+box, 2-layer LeakyReLU, e2e, stop-gradient; ResNet-101-FPN, COCO 2017, non-voc -> voc (train masks: nonvoc; AP on B = voc).
-_base_ = ['./_coco_r101.py']
+# = coco_r50_nonvoc2voc_e2e_maskx.py with a ResNet-101 backbone (--cfg-options imagenet_checkpoint=/path/to/resnet101.pth).
+_base_ = ['./coco_r50_nonvoc2voc_e2e_maskx.py']
 
-split = dict(mask_classes='nonvoc', evaluate=dict(B='voc', A='nonvoc'))
-training = 'end2end'
-model = dict(roi_head=dict(mask_head=dict(
-        _delete_=True, type='TransferMaskHead', num_convs=4, in_channels=256, conv_out_channels=256,
-        num_classes=80, loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
-        transfer_input=dict(kind='cls+box', det_dim=1024, stop_grad=True),
-        transfer=dict(num_layers=2, hidden_dim=1024, activation='leaky_relu'),
-        mlp_branch=dict(hidden_dims=(1024, ), reduce_channels=0))))
+model = dict(backbone=dict(depth=101))

@@ -1,8 +1,5 @@
 # Table 3.5 'fully supervised (oracle)': masks of every class, class-specific FCN head; ResNet-101-FPN, COCO 2017, non-voc -> voc (train masks: all classes; AP on B = voc).
-_base_ = ['./_coco_r101.py']
+# = coco_r50_nonvoc2voc_e2e_oracle.py with a ResNet-101 backbone (--cfg-options imagenet_checkpoint=/path/to/resnet101.pth).
+_base_ = ['./coco_r50_nonvoc2voc_e2e_oracle.py']
 
-split = dict(mask_classes='all', evaluate=dict(B='voc', A='nonvoc'))
-training = 'end2end'
-model = dict(roi_head=dict(mask_head=dict(
-        _delete_=True, type='FCNMaskHead', num_convs=4, in_channels=256, conv_out_channels=256,
-        num_classes=80, loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0))))
+model = dict(backbone=dict(depth=101))

@@ -1,9 +1,5 @@
 # Table 3.3 'class-agnostic+MLP'; ResNet-50-FPN, COCO 2017, non-voc -> voc (train masks: nonvoc; AP on B = voc).
-_base_ = ['./_coco_r50.py']
+# = coco_r50_nonvoc2voc_sw_agnostic.py with the class-agnostic MLP mask branch added.
+_base_ = ['./coco_r50_nonvoc2voc_sw_agnostic.py']
 
-split = dict(mask_classes='nonvoc', evaluate=dict(B='voc', A='nonvoc'))
-training = 'stagewise'
-model = dict(roi_head=dict(mask_head=dict(
-        _delete_=True, type='AgnosticMaskHead', num_convs=4, in_channels=256, conv_out_channels=256,
-        num_classes=80, loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
-        mlp_branch=dict(hidden_dims=(1024, ), reduce_channels=0))))
+model = dict(roi_head=dict(mask_head=dict(mlp_branch=dict(_delete_=True, hidden_dims=(1024, ), reduce_channels=0))))

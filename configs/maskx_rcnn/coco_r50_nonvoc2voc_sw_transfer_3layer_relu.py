@@ -1,11 +1,5 @@
 # Table 3.2 'transfer w/ 3-layer, ReLU'; ResNet-50-FPN, COCO 2017, non-voc -> voc (train masks: nonvoc; AP on B = voc).
-_base_ = ['./_coco_r50.py']
+# = coco_r50_nonvoc2voc_sw_transfer.py: T has 3 layers with ReLU.
+_base_ = ['./coco_r50_nonvoc2voc_sw_transfer.py']
 
-split = dict(mask_classes='nonvoc', evaluate=dict(B='voc', A='nonvoc'))
-training = 'stagewise'
-model = dict(roi_head=dict(mask_head=dict(
-        _delete_=True, type='TransferMaskHead', num_convs=4, in_channels=256, conv_out_channels=256,
-        num_classes=80, loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
-        transfer_input=dict(kind='cls+box', det_dim=1024, stop_grad=True),
-        transfer=dict(num_layers=3, hidden_dim=1024, activation='relu'),
-        mlp_branch=None)))
+model = dict(roi_head=dict(mask_head=dict(transfer=dict(num_layers=3, activation='relu'))))

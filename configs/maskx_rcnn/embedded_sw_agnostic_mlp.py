@@ -1,9 +1,5 @@
 # Table 3.3 'class-agnostic+MLP'; embedded benchmark, A -> B (CPU preset).
-_base_ = ['./_embedded_base.py']
+# = embedded_sw_agnostic.py with the class-agnostic MLP mask branch added.
+_base_ = ['./embedded_sw_agnostic.py']
 
-split = dict(mask_classes='A', evaluate=dict(B='B', A='A'))
-training = 'stagewise'
-model = dict(roi_head=dict(mask_head=dict(
-        _delete_=True, type='AgnosticMaskHead', num_convs=4, in_channels=64, conv_out_channels=64,
-        num_classes=10, loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
-        mlp_branch=dict(hidden_dims=(256, ), reduce_channels=16))))
+model = dict(roi_head=dict(mask_head=dict(mlp_branch=dict(_delete_=True, hidden_dims=(256, ), reduce_channels=16))))

@@ -1,11 +1,5 @@
 # Table 3.2 'transfer w/ 3-layer, ReLU'; embedded benchmark, A -> B (CPU preset).
-_base_ = ['./_embedded_base.py']
+# = embedded_sw_transfer.py: T has 3 layers with ReLU.
+_base_ = ['./embedded_sw_transfer.py']
 
-split = dict(mask_classes='A', evaluate=dict(B='B', A='A'))
-training = 'stagewise'
-model = dict(roi_head=dict(mask_head=dict(
-        _delete_=True, type='TransferMaskHead', num_convs=4, in_channels=64, conv_out_channels=64,
-        num_classes=10, loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
-        transfer_input=dict(kind='cls+box', det_dim=256, stop_grad=True),
-        transfer=dict(num_layers=3, hidden_dim=256, activation='relu'),
-        mlp_branch=None)))
+model = dict(roi_head=dict(mask_head=dict(transfer=dict(num_layers=3, activation='relu'))))
