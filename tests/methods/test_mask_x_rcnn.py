@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from PIL import Image
 from mmengine.registry import init_default_scope
 
 import wsisbench.models.mask_x  # noqa: F401
@@ -426,6 +427,11 @@ def test_predict_and_evaluate_stages_write_scorable_coco_results(tmp_path):
     assert len(records) == summary["num_predictions"] > 0
     assert set(records[0]) == {"image_id", "category_id", "segmentation", "score"}  # no bbox: segm areas
     assert {r["category_id"] for r in records} <= set(range(1, 11))
+    # qualitative samples for reports: painted masks (score >= 0.5) beside the image and its VOC-layout GT
+    q = summary["qualitative"]
+    assert len(q) == 4 and all(Path(s["image"]).exists() and Path(s["gt"]).exists() for s in q)
+    painted = np.array(Image.open(tmp_path / q[0]["pred"]))
+    assert painted.shape == np.array(Image.open(q[0]["image"])).shape[:2] and painted.max() <= 10
     result = stages.evaluate(ctx, tmp_path)
     assert set(result["evaluations"]) == {"B", "A"}
     entry = result["evaluations"]["B"]

@@ -20,6 +20,9 @@ from wsisbench.pipeline import RunContext
 from wsisbench.utils.atomic import atomic_write_json
 from wsisbench.utils.progress import progress
 
+#: images of the main rank drawn as qualitative samples for reports, and the score a mask needs to be drawn
+QUALITATIVE_IMAGES = 4
+QUALITATIVE_MIN_SCORE = 0.5
 #: called with (image_path, boxes [N, 4] xyxy float, labels [N], scores [N]) -> masks bool [N, H, W]
 MaskFn = Callable[[str, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
@@ -78,12 +81,15 @@ def predict_to_json(ctx: RunContext, model: torch.nn.Module, dataset_cfg: dict, 
     dataset = build_dataset(dataset_cfg)
     indices = ctx.shard(list(range(len(dataset))))
     records: list[dict] = []
+    qualitative: list[dict] = []
     start = time.perf_counter()
     for info, pred in iter_detections(model, dataset, indices, batch_size, desc=f"predict {split}",
                                       show=ctx.is_main):
         if mask_fn is not None:
             pred["masks"] = mask_fn(info["img_path"], pred["bboxes"], pred["labels"], pred["scores"])
         records += records_of(info, pred, dataset.cat_ids)
+        if ctx.is_main and len(qualitative) < QUALITATIVE_IMAGES:
+            qualitative.append(qualitative_sample(info, pred, out_dir))
     elapsed = time.perf_counter() - start
     pred_dir = out_dir / "predictions"
     pred_dir.mkdir(parents=True, exist_ok=True)
@@ -99,4 +105,28 @@ def predict_to_json(ctx: RunContext, model: torch.nn.Module, dataset_cfg: dict, 
         atomic_write_json(pred_dir / f"{split}.json", merged)
     ctx.barrier()
     return {"predictions": f"predictions/{split}.json", "num_predictions": len(records),
-            "profile": {"sec_per_img": elapsed / max(1, len(indices))}}
+            "profile": {"sec_per_img": elapsed / max(1, len(indices))}, "qualitative": qualitative}
+
+
+def qualitative_sample(info: dict, pred: dict, out_dir: Path, min_score: float = QUALITATIVE_MIN_SCORE) -> dict:
+    """Paint the image's masks scoring >= ``min_score`` into a label map (0 background, class index + 1;
+    higher scores on top), write ``predictions/qualitative/<image>.png`` and return a result.json
+    ``qualitative`` entry; ``gt`` is the VOC-layout class map beside the image when there is one."""
+    from wsisbench.datasets.png import write_label_png
+
+    img_path = Path(info["img_path"])
+    masks = pred.get("masks")
+    height, width = (masks.shape[1:] if masks is not None and len(masks) else (info["height"], info["width"]))
+    labels = np.zeros((height, width), np.uint8)
+    if masks is not None:
+        for i in np.argsort(pred["scores"], kind="stable"):  # ascending: the highest score is painted last
+            if pred["scores"][i] >= min_score:
+                labels[masks[i]] = int(pred["labels"][i]) + 1
+    stage = out_dir.name.removesuffix(".partial")
+    write_label_png(out_dir / "predictions" / "qualitative" / f"{img_path.stem}.png", labels)
+    sample = {"image": str(img_path), "pred": f"{stage}/predictions/qualitative/{img_path.stem}.png",
+              "caption": f"masks with score >= {min_score}"}
+    gt = img_path.parent.parent / "SegmentationClass" / f"{img_path.stem}.png"
+    if gt.exists():
+        sample["gt"] = str(gt)
+    return sample
