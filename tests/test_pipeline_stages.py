@@ -116,3 +116,13 @@ def test_work_dir_of_another_config_is_refused(tmp_path):
         run_method(toy_cfg(11), work_dir=tmp_path)
     result = json.loads(run_method(toy_cfg(11), work_dir=tmp_path, overwrite=True).read_text())
     assert result["metrics"]["val/mIoU"] == pytest.approx(0.55)
+
+
+def test_qualitative_entries_name_the_finished_stage_folder(tmp_path):
+    from wsisbench.pipeline.qualitative import qualitative_entry
+
+    out_dir = tmp_path / "predict_val.partial"  # a stage in progress; renamed by the runner on success
+    entry = qualitative_entry(out_dir, "/data/a.jpg", gt=None, pred=out_dir / "labels" / "a.png",
+                              cam=out_dir / "labels" / "a_cam.npy", caption="x")
+    assert entry == {"image": "/data/a.jpg", "pred": "predict_val/labels/a.png",
+                     "cam": "predict_val/labels/a_cam.npy", "caption": "x"}

@@ -20,6 +20,7 @@ from wsisbench.evaluation.profiling import Profiler
 from wsisbench.localization import image_cams, label_map_from_cams, normalize_maps
 from wsisbench.pipeline import Method, RunContext, Stage
 from wsisbench.pipeline.preflight import apply_pretrained
+from wsisbench.pipeline.qualitative import qualitative_entry
 from wsisbench.pipeline.semantic_evaluation import evaluate_label_maps
 from wsisbench.pipeline.step_timer_hook import read_train_profile
 from wsisbench.pipeline.training import load_trained, train_with_runner
@@ -92,10 +93,11 @@ class CAMBaseline(Method):
                 labels = label_map_from_cams(cams, present, cam_cfg.bg_threshold)
                 write_label_png(out_dir / "labels" / f"{s['img_id']}.png", labels)
                 if len(qualitative) < cam_cfg.get("num_qualitative", 4) and ctx.is_main:
-                    np.save(out_dir / "labels" / f"{s['img_id']}_cam.npy", normalize_maps(cams[present]))
-                    qualitative.append({"image": s["img_path"], "gt": s["seg_map_path"],
-                                        "pred": f"{out_dir.name.removesuffix('.partial')}/labels/{s['img_id']}.png",
-                                        "cam": f"{out_dir.name.removesuffix('.partial')}/labels/{s['img_id']}_cam.npy"})
+                    cam_file = out_dir / "labels" / f"{s['img_id']}_cam.npy"
+                    np.save(cam_file, normalize_maps(cams[present]))
+                    qualitative.append(qualitative_entry(out_dir, s["img_path"], s["seg_map_path"],
+                                                         pred=out_dir / "labels" / f"{s['img_id']}.png",
+                                                         cam=cam_file))
         return {"profile": {"sec_per_img": profiler.summary()["sec_per_img"],
                             "inference_scales": list(cam_cfg.scales), "inference_flip": bool(cam_cfg.flip)},
                 "qualitative": qualitative}

@@ -27,6 +27,7 @@ from .distributed import setup_distributed
 from .environment import environment_record
 from .manifest import read_valid_manifest, write_manifest
 from .preflight import data_check_stage, require_pretrained
+from .qualitative import PARTIAL_SUFFIX
 
 RESULT_SCHEMA = "wsisbench.result/1"
 #: config keys that say where and how a run executes, not what it computes (left out of the hash)
@@ -113,7 +114,7 @@ def run_method(cfg: Config, *, work_dir: str | Path, device: str = "cpu", launch
     summaries: dict[str, dict] = {}
     for i, stage in enumerate(stages, 1):
         final = work_dir / stage.name
-        partial = work_dir / f"{stage.name}.partial"
+        partial = work_dir / f"{stage.name}{PARTIAL_SUFFIX}"
         manifest = read_valid_manifest(final, chash)
         if manifest is not None:
             ctx.log(f"[stage {i}/{len(stages)}] {stage.name}: done before, reusing {final}")
@@ -171,7 +172,7 @@ def build_result(cfg: Config, ctx: RunContext, stage_records: dict, summaries: d
     flat = {f"{name}/{k}": v for name, ev in evaluations.items() for k, v in ev.get("metrics", {}).items()}
     for key, unit in (("sec_per_iter", "time"), ("sec_per_img", "time"), ("peak_rss_mib", "memory"),
                       ("cuda_max_allocated_mib", "memory")):
-        if key in profile:
+        if profile.get(key) is not None:  # e.g. no sec/iter when every iteration was warm-up
             flat[f"{unit}/{key}"] = profile[key]
     return {
         "schema": RESULT_SCHEMA,

@@ -10,6 +10,7 @@ import torch
 from wsisbench.datasets.png import write_label_png
 from wsisbench.datasets.voc_instances import read_label_map
 from wsisbench.pipeline import RunContext
+from wsisbench.pipeline.qualitative import qualitative_entry
 from wsisbench.pipeline.training import load_trained
 from wsisbench.utils.progress import progress
 
@@ -49,18 +50,16 @@ def localization_maps_train(ctx: RunContext, out_dir: Path) -> dict:
         torch.cuda.synchronize()
     start = time.perf_counter()
     qualitative: list[dict] = []  # a few train images: seeds and the mean stochastic map, for reports
-    stage = out_dir.name.removesuffix(".partial")
     for s in progress(samples, desc="FickleNet maps", disable=not ctx.is_main):
         gen = image_generator(s["img_id"], cfg.seed + loc.get("seed", 0), ctx.device)
         (maps,) = image_map_statistics(model, s["img_path"], s["image_labels"], [passes], loc, gen, sampler)
         write_label_png(seeds_dir / f"{s['img_id']}.png", label_map(maps, loc, s["img_id"], saliency_dir))
         if ctx.is_main and len(qualitative) < int(loc.get("num_qualitative", 4)):
-            np.save(seeds_dir / f"{s['img_id']}_mean_map.npy", maps.mean.cpu().numpy().astype(np.float16))
-            qualitative.append({"image": s["img_path"], "gt": s["seg_map_path"],
-                                "pred": f"{stage}/{SEEDS_DIR}/{s['img_id']}.png",
-                                "cam": f"{stage}/{SEEDS_DIR}/{s['img_id']}_mean_map.npy",
-                                "caption": f"train {s['img_id']}: seeds (255 = unassigned) and mean map of "
-                                           f"{passes} stochastic passes"})
+            mean_file = seeds_dir / f"{s['img_id']}_mean_map.npy"
+            np.save(mean_file, maps.mean.cpu().numpy().astype(np.float16))
+            qualitative.append(qualitative_entry(
+                out_dir, s["img_path"], s["seg_map_path"], pred=seeds_dir / f"{s['img_id']}.png", cam=mean_file,
+                caption=f"train {s['img_id']}: seeds (255 = unassigned) and mean map of {passes} stochastic passes"))
         if sweep:
             gt = read_label_map(s["seg_map_path"])
             for b in sweep:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 from wsisbench.errors import WsisbenchError
 from wsisbench.pipeline import RunContext
+from wsisbench.pipeline.step_timer_hook import read_train_profile
 from wsisbench.pipeline.training import WEIGHTS_NAME, train_with_runner
 
 from .model_configs import classifier_cfg
@@ -40,11 +40,9 @@ def train_classifier(ctx: RunContext, out_dir: Path) -> dict:
                   persistent_workers=train.get("num_workers", 0) > 0,
                   sampler=dict(type="DefaultSampler", shuffle=True, seed=cfg.seed),
                   collate_fn=dict(type="pseudo_collate"), dataset=dataset)
-    start = time.perf_counter()
     train_with_runner(ctx, out_dir, model=classifier_cfg(ctx), train_dataloader=loader,
                       optim_wrapper=train.optim_wrapper, max_iters=train.max_iters,
                       param_scheduler=train.get("param_scheduler"))
-    elapsed = time.perf_counter() - start
-    return {"profile": {"sec_per_iter": elapsed / max(1, train.max_iters),
-                        "classifier_sec_per_iter": elapsed / max(1, train.max_iters),
+    sec_per_iter = read_train_profile(out_dir).get("sec_per_iter")  # StepTimerHook: warm-up excluded
+    return {"profile": {"sec_per_iter": sec_per_iter, "classifier_sec_per_iter": sec_per_iter,
                         "classifier_iters": train.max_iters, "classifier_batch_size": train.batch_size}}

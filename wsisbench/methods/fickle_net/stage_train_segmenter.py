@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import torch
 
 from wsisbench.errors import WsisbenchError
 from wsisbench.pipeline import RunContext
+from wsisbench.pipeline.step_timer_hook import read_train_profile
 from wsisbench.pipeline.training import train_with_runner
 from wsisbench.utils.atomic import atomic_write_bytes
 
@@ -60,13 +60,11 @@ def train_segmenter(ctx: RunContext, out_dir: Path) -> dict:
     if train.get("init_backbone_from_classifier", False):
         model["pretrained"] = str(backbone_init_from_classifier(ctx, out_dir))
         model["pretrained_option"] = "segmenter_train.init_backbone_from_classifier"
-    start = time.perf_counter()
     train_with_runner(ctx, out_dir, model=model, train_dataloader=loader,
                       optim_wrapper=train.optim_wrapper, max_iters=train.max_iters,
                       param_scheduler=train.get("param_scheduler"))
-    elapsed = time.perf_counter() - start
     if ctx.is_main:
         (out_dir / INIT_NAME).unlink(missing_ok=True)
-    return {"profile": {"segmenter_sec_per_iter": elapsed / max(1, train.max_iters),
+    return {"profile": {"segmenter_sec_per_iter": read_train_profile(out_dir).get("sec_per_iter"),
                         "segmenter_iters": train.max_iters, "segmenter_batch_size": train.batch_size,
                         "pixel_labelled_images": len(full_ids)}}

@@ -17,6 +17,7 @@ import torch
 
 from wsisbench.datasets.rle import encode_mask
 from wsisbench.pipeline import RunContext
+from wsisbench.pipeline.qualitative import qualitative_entry
 from wsisbench.utils.atomic import atomic_write_json
 from wsisbench.utils.progress import progress
 
@@ -122,11 +123,7 @@ def qualitative_sample(info: dict, pred: dict, out_dir: Path, min_score: float =
         for i in np.argsort(pred["scores"], kind="stable"):  # ascending: the highest score is painted last
             if pred["scores"][i] >= min_score:
                 labels[masks[i]] = int(pred["labels"][i]) + 1
-    stage = out_dir.name.removesuffix(".partial")
-    write_label_png(out_dir / "predictions" / "qualitative" / f"{img_path.stem}.png", labels)
-    sample = {"image": str(img_path), "pred": f"{stage}/predictions/qualitative/{img_path.stem}.png",
-              "caption": f"masks with score >= {min_score}"}
+    painted = write_label_png(out_dir / "predictions" / "qualitative" / f"{img_path.stem}.png", labels)
     gt = img_path.parent.parent / "SegmentationClass" / f"{img_path.stem}.png"
-    if gt.exists():
-        sample["gt"] = str(gt)
-    return sample
+    return qualitative_entry(out_dir, img_path, gt if gt.exists() else None, pred=painted,
+                             caption=f"masks with score >= {min_score}")

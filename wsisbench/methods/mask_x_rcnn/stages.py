@@ -10,13 +10,13 @@ the stage summary. Training settings (``cfg.train``, ``cfg.detector_train``, ``c
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import torch
 
 from wsisbench.errors import WsisbenchError
 from wsisbench.pipeline import RunContext
+from wsisbench.pipeline.step_timer_hook import read_train_profile
 from wsisbench.pipeline.training import WEIGHTS_NAME, load_trained, train_with_runner
 
 from .class_split import class_labels, resolve_class_subset
@@ -70,14 +70,11 @@ def _train(ctx: RunContext, out_dir: Path, model: dict, train_cfg, dataset: dict
     if train_cfg is None:
         raise WsisbenchError("the config lacks the training settings of this stage (train / detector_train / "
                              "mask_train)")
-    start = time.perf_counter()
     train_with_runner(ctx, out_dir, model=model, train_dataloader=train_loader(ctx, dataset, train_cfg),
                       optim_wrapper=train_cfg.optim_wrapper, max_iters=train_cfg.max_iters,
                       param_scheduler=train_cfg.get("param_scheduler"))
-    # wall time of the stage (Runner set-up included) per iteration; after a resume it undercounts
-    sec_per_iter = (time.perf_counter() - start) / max(1, train_cfg.max_iters)
     return {"profile": {"train_iters": train_cfg.max_iters, "batch_size": train_cfg.batch_size,
-                        "sec_per_iter": sec_per_iter}}
+                        "sec_per_iter": read_train_profile(out_dir).get("sec_per_iter")}}
 
 
 def train_end_to_end(ctx: RunContext, out_dir: Path, ann_file: Path | None = None,
