@@ -1,6 +1,8 @@
 """Reference baselines built only on wsisbench's public API, as a third party would plug in a method.
 
-Importing this package registers every baseline in ``wsisbench.registry.METHODS``.
+Importing this package imports every baseline folder in it, which registers each in
+``wsisbench.registry.METHODS`` (a new folder needs no line here).
 """
-from . import cam_baseline  # noqa: F401
-from . import grabcut  # noqa: F401
+from wsisbench.methods import import_method_packages
+
+import_method_packages(__name__, __path__)

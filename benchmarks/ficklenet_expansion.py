@@ -28,8 +28,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from wsisbench.models.ficklenet import (FickleNetHead, NaiveFickleNetHead,  # noqa: E402
-                                        fickle_localization_maps)
+from wsisbench.models.ficklenet import FickleNetHead, NaiveFickleNetHead, fickle_localization_maps  # noqa: E402
 
 PRESETS = {
     "quick": dict(batch=2, image_size=64, channels=32, classes=5, kernel_size=3, passes=8, chunk=4,

@@ -1,6 +1,6 @@
-"""Finding and loading a method's configs: ``configs/<method>/<preset>.py``.
+"""Finding and loading a method's configs: ``configs/<method>/<preset>.py`` (in any project root).
 
-Every method folder has an ``embedded.py`` preset (the synthetic benchmark, CPU, minutes) that
+Every method has an ``embedded.py`` preset (the generated benchmark, CPU, minutes) that
 ``wsisbench run --method NAME`` uses by default, and paper presets for the real datasets.
 """
 from __future__ import annotations
@@ -11,23 +11,36 @@ from typing import Iterable
 from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exported for the CLI)
 
 from wsisbench.errors import UnknownNameError, WsisbenchError
+from wsisbench.projects import configs_dirs
 
-CONFIGS_DIR = Path(__file__).resolve().parents[1] / "configs"
 DEFAULT_PRESET = "embedded"
 
 
+def registered_methods() -> list[str]:
+    """The method names in the registry (every method folder of every project root is imported)."""
+    from wsisbench.registry import METHODS
+
+    METHODS.import_from_location()
+    return sorted(METHODS.module_dict)
+
+
+def configs_dir(method: str) -> Path | None:
+    """``configs/<method>`` in the first project root that has it (see :mod:`wsisbench.projects`)."""
+    for root in configs_dirs():
+        if (root / method).is_dir():
+            return root / method
+    return None
+
+
 def list_methods() -> list[str]:
-    """Method names: the folders of ``configs/`` that hold presets (``_base_`` excluded)."""
-    if not CONFIGS_DIR.is_dir():
-        return []
-    return sorted(p.name for p in CONFIGS_DIR.iterdir()
-                  if p.is_dir() and not p.name.startswith("_") and any(p.glob("*.py")))
+    """Registered methods that have presets."""
+    return [m for m in registered_methods() if configs_dir(m) is not None]
 
 
 def list_presets(method: str) -> list[str]:
     if method not in list_methods():
         raise UnknownNameError("method", method, list_methods())
-    return sorted(p.stem for p in (CONFIGS_DIR / method).glob("*.py") if not p.stem.startswith("_"))
+    return sorted(p.stem for p in configs_dir(method).glob("*.py") if not p.stem.startswith("_"))
 
 
 def preset_path(method: str, preset: str | None) -> Path:
@@ -35,7 +48,7 @@ def preset_path(method: str, preset: str | None) -> Path:
     preset = preset or DEFAULT_PRESET
     if preset not in presets:
         raise UnknownNameError(f"preset of {method}", preset, presets)
-    return CONFIGS_DIR / method / f"{preset}.py"
+    return configs_dir(method) / f"{preset}.py"
 
 
 def _key_exists(cfg: Config, dotted: str) -> tuple[bool, str, list[str]]:
@@ -69,6 +82,8 @@ def apply_options(cfg: Config, options: dict | None, allow_new: Iterable[str] = 
 def load_config(method: str | None = None, preset: str | None = None, config_path: str | None = None,
                 options: dict | None = None, data_root: str | None = None) -> Config:
     """The config of a run: a preset by name, or a file; then ``--cfg-options`` and ``--data-root``."""
+    import wsisbench.methods  # noqa: F401  (registers every method; puts extra project roots on the path)
+
     if config_path:
         path = Path(config_path)
         if not path.is_file():

@@ -8,6 +8,7 @@ mmdet/mmengine class (``type='mmdet.MaskRCNN'``, or plain names found in the par
 """
 from mmdet.registry import DATASETS as MMDET_DATASETS
 from mmdet.registry import HOOKS as MMDET_HOOKS
+from mmdet.registry import LOOPS as MMDET_LOOPS
 from mmdet.registry import METRICS as MMDET_METRICS
 from mmdet.registry import MODELS as MMDET_MODELS
 from mmdet.registry import TRANSFORMS as MMDET_TRANSFORMS
@@ -19,4 +20,5 @@ TRANSFORMS = Registry("transform", parent=MMDET_TRANSFORMS, scope="wsisbench",
                       locations=["wsisbench.datasets", "wsisbench.transforms"])
 METRICS = Registry("metric", parent=MMDET_METRICS, scope="wsisbench", locations=["wsisbench.evaluation"])
 HOOKS = Registry("hook", parent=MMDET_HOOKS, scope="wsisbench", locations=["wsisbench.pipeline"])
+LOOPS = Registry("loop", parent=MMDET_LOOPS, scope="wsisbench", locations=["wsisbench.pipeline"])
 METHODS = Registry("method", scope="wsisbench", locations=["wsisbench.methods", "baselines"])

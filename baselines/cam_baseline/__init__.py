@@ -1,4 +1,5 @@
-"""CAM baseline: GAP classifier on image labels -> class activation maps -> background threshold."""
+"""CAM baseline: GAP classifier on image labels -> class activation maps -> background threshold.
+Importing this package registers the method ``cam_baseline``."""
 from .method import CAMBaseline
 
 __all__ = ["CAMBaseline"]

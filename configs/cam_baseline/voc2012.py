@@ -3,10 +3,10 @@
 _base_ = ['../_base_/default_runtime.py', '../_base_/benchmarks/voc2012.py']
 
 method = 'cam_baseline'
+custom_imports = dict(imports=['baselines.cam_baseline'], allow_failed_imports=False)
 
-requires_pretrained = True
-pretrained = None   # path to ImageNet ResNet-50 weights (torchvision/mmcls layout); --cfg-options pretrained=...
-pretrained_description = 'ResNet-50 ImageNet classification checkpoint'
+requires_pretrained = True   # --cfg-options pretrained=PATH
+pretrained_description = 'a ResNet-50 ImageNet classification checkpoint (torchvision or mmpretrain layout)'
 
 model = dict(
     type='GAPClassifier',
@@ -31,6 +31,7 @@ train_pipeline = [
 
 train = dict(
     batch_size=16,
+    sampler='InfiniteSampler',
     num_workers=4,
     max_iters=6615,     # 10 epochs of train_aug at batch 16
     optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),

@@ -1,15 +1,16 @@
 # FickleNet paper preset (Table 1): PASCAL VOC 2012, VGG-16 classifier, DeepLab-LargeFOV (VGG-16) + DSRG.
 # Needs (wsisbench downloads nothing):
 #   --data-root VOCdevkit   (VOC2012 + SBD for train_aug, see configs/_base_/benchmarks/voc2012.py)
-#   --cfg-options classifier.pretrained=vgg16_imagenet.pth segmenter.pretrained=vgg16_imagenet.pth
-#                 (torchvision-format VGG-16 state dicts: features.N.weight/bias; DeepLab's fc6/fc7 start random)
+#   --cfg-options pretrained=vgg16_imagenet.pth  (a torchvision-format VGG-16 state dict: features.N.weight/bias;
+#                 both networks start from it, DeepLab's fc6/fc7 start random)
 #                 localization.saliency_dir=DIR  (DRFI saliency maps <id>.png, the background cue of DSRG)
 # Seed settings: 321 x 321 crops, batch 10, Adam lr 1e-3 halved every 10 epochs, N = 200, threshold 0.35.
 _base_ = ['../_base_/default_runtime.py', '../_base_/benchmarks/voc2012.py']
 
 method = 'fickle_net'
-require_imagenet_checkpoints = True
-stages = None
+custom_imports = dict(imports=['wsisbench.methods.fickle_net'], allow_failed_imports=False)
+requires_pretrained = True
+pretrained_description = 'a torchvision-format ImageNet VGG-16 state dict, for the classifier and the segmenter'
 
 data_preprocessor = dict(type='mmengine.ImgDataPreprocessor', mean=[123.675, 116.28, 103.53],
                          std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
@@ -26,9 +27,9 @@ classifier = dict(
     type='FickleNetImageClassifier',
     backbone=dict(type='DeepLabVGG16', with_pool5=False),   # conv5_3, output stride 8 (41 x 41 at 321 px)
     head=dict(type='FickleNetHead', in_channels=512, num_classes=None, kernel_size=9, dropout_p=0.9,
-              train_selection='stochastic', infer_selection='stochastic'),
+              train_selection='stochastic', infer_selection='stochastic',
+              dropout_draw='channel'),
     num_classes=None,
-    pretrained=None,           # REQUIRED: path of an ImageNet VGG-16 checkpoint
     data_preprocessor=data_preprocessor,
 )
 classifier_pipeline = [
@@ -52,6 +53,7 @@ localization = dict(
     num_passes=200,
     chunk=10,
     threshold=0.35,
+    aggregation='union',
     background='saliency',
     bg_threshold=None,
     saliency_dir=None,         # REQUIRED
@@ -73,7 +75,6 @@ segmenter = dict(
     loss=dict(type='DSRGLoss', alpha=2.0, grow=True, grow_on='probs', bg_threshold=0.99, fg_threshold=0.85,
               crf=dict(scale_factor=12.0)),
     loss_size=None,
-    pretrained=None,           # REQUIRED: path of an ImageNet VGG-16 checkpoint
     data_preprocessor=data_preprocessor,
 )
 segmenter_pipeline = [

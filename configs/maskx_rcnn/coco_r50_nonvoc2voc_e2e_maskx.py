@@ -1,4 +1,5 @@
-# Table 3.5 'Mask^X R-CNN (ours)': transfer+MLP, cls+box, 2-layer LeakyReLU, e2e, stop-gradient; ResNet-50-FPN, COCO 2017, non-voc -> voc (train masks: nonvoc; AP on B = voc).
+# Table 3.5 'Mask^X R-CNN (ours)': transfer+MLP, cls+box, 2-layer LeakyReLU, e2e, stop-gradient; ResNet-50-FPN, COCO
+# 2017, non-voc -> voc (train masks: nonvoc; AP on B = voc).
 # = coco_r50_nonvoc2voc_e2e_transfer_stopgrad.py with the class-agnostic MLP mask branch added.
 _base_ = ['./coco_r50_nonvoc2voc_e2e_transfer_stopgrad.py']
 

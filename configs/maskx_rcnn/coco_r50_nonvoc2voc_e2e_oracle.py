@@ -1,4 +1,5 @@
-# Table 3.5 'fully supervised (oracle)': masks of every class, class-specific FCN head; ResNet-50-FPN, COCO 2017, non-voc -> voc (train masks: all classes; AP on B = voc).
+# Table 3.5 'fully supervised (oracle)': masks of every class, class-specific FCN head; ResNet-50-FPN, COCO 2017, non-
+# voc -> voc (train masks: all classes; AP on B = voc).
 # = coco_r50_nonvoc2voc_sw_oracle.py with end-to-end training.
 _base_ = ['./coco_r50_nonvoc2voc_sw_oracle.py']
 

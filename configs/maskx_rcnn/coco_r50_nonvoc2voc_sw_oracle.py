@@ -1,4 +1,5 @@
-# Table 3.1 'fully supervised (oracle)': masks of every class, class-specific FCN head; ResNet-50-FPN, COCO 2017, non-voc -> voc (train masks: all classes; AP on B = voc).
+# Table 3.1 'fully supervised (oracle)': masks of every class, class-specific FCN head; ResNet-50-FPN, COCO 2017, non-
+# voc -> voc (train masks: all classes; AP on B = voc).
 _base_ = ['./_coco_r50.py']
 
 split = dict(mask_classes='all', evaluate=dict(B='voc', A='nonvoc'))

@@ -1,4 +1,5 @@
-# Table 3.2 'transfer w/ 3-layer, LeakyReLU'; ResNet-50-FPN, COCO 2017, non-voc -> voc (train masks: nonvoc; AP on B = voc).
+# Table 3.2 'transfer w/ 3-layer, LeakyReLU'; ResNet-50-FPN, COCO 2017, non-voc -> voc (train masks: nonvoc; AP on B =
+# voc).
 # = coco_r50_nonvoc2voc_sw_transfer.py: T has 3 layers (LeakyReLU).
 _base_ = ['./coco_r50_nonvoc2voc_sw_transfer.py']
 

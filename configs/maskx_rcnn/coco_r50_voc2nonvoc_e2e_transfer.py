@@ -1,4 +1,5 @@
-# Table 3.4 'transfer, e2e' (no stop-gradient on w_det); ResNet-50-FPN, COCO 2017, voc -> non-voc (train masks: voc; AP on B = nonvoc).
+# Table 3.4 'transfer, e2e' (no stop-gradient on w_det); ResNet-50-FPN, COCO 2017, voc -> non-voc (train masks: voc; AP
+# on B = nonvoc).
 # = coco_r50_voc2nonvoc_e2e_transfer_stopgrad.py: the mask loss also trains w_det (no stop-gradient).
 _base_ = ['./coco_r50_voc2nonvoc_e2e_transfer_stopgrad.py']
 

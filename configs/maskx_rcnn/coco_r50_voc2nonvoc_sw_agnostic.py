@@ -1,4 +1,5 @@
-# Table 3.1 'class-agnostic (baseline)' = Table 3.3 'class-agnostic' = Table 3.4 'class-agnostic, sw'; ResNet-50-FPN, COCO 2017, voc -> non-voc (train masks: voc; AP on B = nonvoc).
+# Table 3.1 'class-agnostic (baseline)' = Table 3.3 'class-agnostic' = Table 3.4 'class-agnostic, sw'; ResNet-50-FPN,
+# COCO 2017, voc -> non-voc (train masks: voc; AP on B = nonvoc).
 _base_ = ['./_coco_r50.py']
 
 split = dict(mask_classes='voc', evaluate=dict(B='nonvoc', A='voc'))

@@ -1,11 +1,5 @@
-# Table 3.1 'transfer w/ cls+box' = Table 3.2 '2-layer, LeakyReLU' = Table 3.3 'transfer' = Table 3.4 'transfer, sw'; ResNet-50-FPN, COCO 2017, voc -> non-voc (train masks: voc; AP on B = nonvoc).
+# Table 3.1 'transfer w/ cls+box' = Table 3.2 '2-layer, LeakyReLU' = Table 3.3 'transfer' = Table 3.4 'transfer, sw';
+# ResNet-50-FPN, COCO 2017, voc -> non-voc (train masks: voc; AP on B = nonvoc), trained stage-wise.
 _base_ = ['./_coco_r50.py']
 
-split = dict(mask_classes='voc', evaluate=dict(B='nonvoc', A='voc'))
 training = 'stagewise'
-model = dict(roi_head=dict(mask_head=dict(
-        _delete_=True, type='TransferMaskHead', num_convs=4, in_channels=256, conv_out_channels=256,
-        num_classes=80, loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
-        transfer_input=dict(kind='cls+box', det_dim=1024, stop_grad=True),
-        transfer=dict(num_layers=2, hidden_dim=1024, activation='leaky_relu'),
-        mlp_branch=None)))

@@ -1,4 +1,5 @@
-# Table 3.1 'class-agnostic (baseline)' = Table 3.3 'class-agnostic' = Table 3.4 'class-agnostic, sw'; embedded benchmark, A -> B (CPU preset).
+# Table 3.1 'class-agnostic (baseline)' = Table 3.3 'class-agnostic' = Table 3.4 'class-agnostic, sw'; embedded
+# benchmark, A -> B (CPU preset).
 _base_ = ['./_embedded_base.py']
 
 split = dict(mask_classes='A', evaluate=dict(B='B', A='A'))

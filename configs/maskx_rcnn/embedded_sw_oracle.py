@@ -1,4 +1,5 @@
-# Table 3.1 'fully supervised (oracle)': masks of every class, class-specific FCN head; embedded benchmark, A -> B (CPU preset).
+# Table 3.1 'fully supervised (oracle)': masks of every class, class-specific FCN head; embedded benchmark, A -> B (CPU
+# preset).
 _base_ = ['./_embedded_base.py']
 
 split = dict(mask_classes='all', evaluate=dict(B='B', A='A'))

@@ -1,4 +1,6 @@
-# Table 3.1 'transfer w/ GloVe' (needs a GloVe text file: --cfg-options model.roi_head.mask_head.transfer_input.embedding_file=/path/glove.840B.300d.txt); embedded benchmark, A -> B (CPU preset).
+# Table 3.1 'transfer w/ GloVe' (needs a GloVe text file: --cfg-options
+# model.roi_head.mask_head.transfer_input.embedding_file=/path/glove.840B.300d.txt); embedded benchmark, A -> B (CPU
+# preset).
 # = embedded_sw_transfer.py with T's input = a word embedding of the class name (a GloVe-style file you supply).
 _base_ = ['./embedded_sw_transfer.py']
 

@@ -10,25 +10,17 @@ from scipy.io import savemat
 
 from wsisbench.datasets.png import write_label_png
 
-SHARED_DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()
-
-
-def _need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"shared sample {path} is not available")
-    return path
-
 
 @pytest.fixture(scope="session")
-def voc_sample_root() -> Path:
+def voc_sample_root(shared_data) -> Path:
     """``../shared/data/voc_sample`` (contains ``VOC2012/`` with image 2007_000063, split ``sample``)."""
-    return _need(SHARED_DATA / "voc_sample")
+    return shared_data / "voc_sample"
 
 
 @pytest.fixture(scope="session")
-def coco_mini_root() -> Path:
+def coco_mini_root(shared_data) -> Path:
     """``../shared/data/coco_mini`` (79 val2017 images, 624 annotations, 80 categories)."""
-    return _need(SHARED_DATA / "coco_mini")
+    return shared_data / "coco_mini"
 
 
 @pytest.fixture(scope="session")

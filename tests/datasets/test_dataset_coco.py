@@ -63,3 +63,25 @@ def test_subsets_and_errors(coco_mini_json, tmp_path):
         resolve_category_subset(["unicorn"], cats)
     with pytest.raises(DataError, match=r"instances_missing\.json.*missing"):
         CocoSplitDataset(ann_file=str(tmp_path / "instances_missing.json"), data_prefix=dict(img=""))
+
+
+def test_labels_follow_class_names_whatever_the_category_order(coco_mini_json, tmp_path):
+    """Label k is metainfo['classes'][k] even when the json lists its categories shuffled."""
+    data = json.loads(coco_mini_json.read_text())
+    names = [c["name"] for c in data["categories"]]
+    shuffled = dict(data, categories=list(reversed(data["categories"])))
+    ann = tmp_path / "shuffled.json"
+    ann.write_text(json.dumps(shuffled))
+    kw = dict(data_root=str(coco_mini_json.parents[1]), data_prefix=dict(img="val2017"), test_mode=True,
+              metainfo=dict(classes=tuple(names)))
+    plain = CocoSplitDataset(ann_file=str(coco_mini_json), **kw)
+    reordered = CocoSplitDataset(ann_file=str(ann), **kw)
+    id_of = {c["name"]: c["id"] for c in data["categories"]}
+    for k in range(len(plain)):
+        a, b = plain.get_data_info(k)["instances"], reordered.get_data_info(k)["instances"]
+        assert [i["bbox_label"] for i in a] == [i["bbox_label"] for i in b]
+        assert all(id_of[names[i["bbox_label"]]] == i["category_id"] for i in b)
+    missing = dict(data, categories=data["categories"][1:])
+    ann.write_text(json.dumps(missing))
+    with pytest.raises(DataError, match=f"{names[0]!r}|not categories"):
+        CocoSplitDataset(ann_file=str(ann), **kw)

@@ -7,11 +7,18 @@ import pytest
 
 from wsisbench.datasets import load_voc_instances
 from wsisbench.datasets.class_names import VOC_CLASSES, VOC_ORDER_COCO_IDS
-from wsisbench.datasets.converters import (coco_class_split, coco_class_statistics, coco_to_voc,
-                                           lid_labels_from_ilsvrc_xml, paint_order, save_table_csv, voc_to_coco,
-                                           voc_class_statistics)
+from wsisbench.datasets.converters import (
+    coco_class_split,
+    coco_class_statistics,
+    coco_to_voc,
+    lid_labels_from_ilsvrc_xml,
+    paint_order,
+    save_table_csv,
+    voc_class_statistics,
+    voc_to_coco,
+)
 from wsisbench.datasets.png import read_label_png
-from wsisbench.datasets.rle import decode_segmentation, encode_mask
+from wsisbench.datasets.rle import decode_segmentation, encode_mask, json_rle
 from wsisbench.errors import DataError
 
 
@@ -64,7 +71,7 @@ def test_coco_voc_round_trip(coco_mini_json, coco_mini_root, tmp_path):
                                           expected)
             if not (masks[i] & later).any():
                 n_exact += 1
-                assert got["segmentation"]["counts"] == encode_mask(masks[i])["counts"]
+                assert got["segmentation"]["counts"] == json_rle(encode_mask(masks[i]))["counts"]
                 others = [masks[j] for j in order if j != i]
                 n_isolated += not any((masks[i] & m).any() for m in others)
             else:
@@ -102,6 +109,34 @@ def test_voc_to_coco_is_exact(voc_sample_root, tmp_path):
     assert json.loads((tmp_path / "voc.json").read_text())["annotations"][0]["category_id"] in (9, 12)
 
 
+def test_embedded_trainval_round_trip(tmp_path):
+    """The generated benchmark's trainval split (ids train_000000 ... and val_000000 ... share their digits)
+    converts to COCO with unique image ids, and back to VOC PNGs that equal the originals."""
+    from wsisbench.benchmarks.synthetic import EMBEDDED_CLASSES, generate_embedded
+    from wsisbench.datasets.converters import voc_image_ids
+
+    assert voc_image_ids(["train_000000", "val_000000"]) == [1, 2]
+    assert voc_image_ids(["2007_000063", "2008_000001"]) == [2007000063, 2008000001]
+    root = generate_embedded(tmp_path / "emb", num_train=5, num_val=4, image_size=48, progress=False)
+    data = voc_to_coco(root, "trainval", tmp_path / "trainval.json", classes=EMBEDDED_CLASSES, show_progress=False)
+    ids = [im["id"] for im in data["images"]]
+    assert len(ids) == len(set(ids)) == 9
+    back = tmp_path / "back"
+    coco_to_voc(tmp_path / "trainval.json", root / "VOC2012" / "JPEGImages", back, split="trainval",
+                images="none", show_progress=False)
+    for im in data["images"]:
+        name = im["file_name"][:-4]
+        cls = read_label_png(root / "VOC2012" / "SegmentationClass" / f"{im['voc_id']}.png")
+        cls_back = read_label_png(back / "VOC2012" / "SegmentationClass" / f"{name}.png")
+        keep = cls != 255
+        np.testing.assert_array_equal(cls_back[keep], cls[keep], err_msg=im["voc_id"])
+        # instance ids may be renumbered (paint order), but each instance maps to exactly one other id
+        obj = read_label_png(root / "VOC2012" / "SegmentationObject" / f"{im['voc_id']}.png")
+        obj_back = read_label_png(back / "VOC2012" / "SegmentationObject" / f"{name}.png")
+        pairs = set(zip(obj[keep].tolist(), obj_back[keep].tolist()))
+        assert len(pairs) == len({a for a, _ in pairs}) == len({b for _, b in pairs}), im["voc_id"]
+
+
 def test_statistics(coco_mini_json, voc_sample_root, tmp_path):
     table = coco_class_statistics(coco_mini_json, show_progress=False)
     assert len(table) == 80 and table["instances"].sum() + table["crowd"].sum() == 624
@@ -125,7 +160,8 @@ def test_lid_labels_from_xml(tmp_path):
             ET.SubElement(ET.SubElement(root, "object"), "name").text = w
         ET.ElementTree(root).write(path)
     assert lid_labels_from_ilsvrc_xml(xml_dir, tmp_path / "train_labels.txt", show_progress=False) == 2
-    assert (tmp_path / "train_labels.txt").read_text() == "ILSVRC2013_train/n02084071/a 58 124\nILSVRC2014_train_0000/b\n"
+    expected = "ILSVRC2013_train/n02084071/a 58 124\nILSVRC2014_train_0000/b\n"
+    assert (tmp_path / "train_labels.txt").read_text() == expected
     bad = xml_dir / "c.xml"
     bad.write_text("<annotation><object><name>n99999999</name></object></annotation>")
     with pytest.raises(DataError, match=r"c\.xml.*n99999999"):

@@ -1,14 +1,13 @@
 """The readers and the checker work unchanged on the embedded benchmark's VOC, COCO and LID layouts."""
 import pytest
 
-from wsisbench.datasets import (CocoSplitDataset, LIDSegDataset, VOCClsDataset, VOCInstanceDataset,
-                                check_dataset)
+from wsisbench.datasets import CocoSplitDataset, LIDSegDataset, VOCClsDataset, VOCInstanceDataset, check_dataset
 from wsisbench.datasets.checks import read_meta_classes
 
 
 @pytest.fixture(scope="module")
 def embedded_root(tmp_path_factory):
-    synthetic = pytest.importorskip("wsisbench.benchmarks.synthetic")
+    from wsisbench.benchmarks import synthetic
     root = tmp_path_factory.mktemp("embedded") / "bench"
     return synthetic.ensure_embedded(root, progress=False, num_train=8, num_val=4, image_size=64)
 
@@ -23,8 +22,8 @@ def test_readers(embedded_root):
     lid = LIDSegDataset(data_root=str(embedded_root), split="val", metainfo=meta, show_progress=False)
     assert len(voc) == len(coco) == len(lid) == 4
     for k in range(4):
-        v, c, l = voc.get_data_info(k), coco.get_data_info(k), lid.get_data_info(k)
-        assert v["image_labels"] == c["image_labels"] == l["image_labels"]
+        v, c, li = voc.get_data_info(k), coco.get_data_info(k), lid.get_data_info(k)
+        assert v["image_labels"] == c["image_labels"] == li["image_labels"]
         assert len(v["instances"]) == len(c["instances"])
     train = LIDSegDataset(data_root=str(embedded_root), split="train", metainfo=meta, show_progress=False)
     cls = VOCClsDataset(data_root=str(embedded_root), split="train", metainfo=meta, show_progress=False)

@@ -1,9 +1,9 @@
 """Builders shared by the evaluator tests: small masks, random COCO-style datasets, pycocotools runs."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
-import contextlib
 from pathlib import Path
 
 import numpy as np

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from evalhelpers import pycocotools_eval, random_coco_dataset, reference_per_class_ap
+
 from wsisbench.evaluation.api import evaluate_instance
 from wsisbench.evaluation.coco_mask import COCO_IOU_THRESHOLDS, evaluate_coco_segm
 from wsisbench.evaluation.ground_truth import load_coco_gt
@@ -62,8 +62,7 @@ def test_custom_thresholds_and_voc_style_map(seed):
 
 @pytest.mark.parametrize("subset", ["voc", "nonvoc", [3, 18, 44, 90]])
 def test_category_subsets_keep_all_images(subset):
-    from wsisbench.datasets.class_names import (COCO_CATEGORY_IDS, NONVOC_COCO_CATEGORY_IDS,
-                                                VOC_COCO_CATEGORY_IDS)
+    from wsisbench.datasets.class_names import COCO_CATEGORY_IDS, NONVOC_COCO_CATEGORY_IDS, VOC_COCO_CATEGORY_IDS
 
     gt_dict, results = random_coco_dataset(6, num_images=250, cat_ids=COCO_CATEGORY_IDS[:40:2] + (62, 72, 90))
     cat_ids = {"voc": VOC_COCO_CATEGORY_IDS, "nonvoc": NONVOC_COCO_CATEGORY_IDS}.get(subset, subset) \

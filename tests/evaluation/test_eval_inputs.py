@@ -5,8 +5,9 @@ import json
 
 import numpy as np
 import pytest
+from evalhelpers import interval_mask as iv
+from evalhelpers import random_coco_dataset
 
-from evalhelpers import interval_mask as iv, random_coco_dataset
 from wsisbench.errors import DataError
 from wsisbench.evaluation.api import evaluate_instance
 from wsisbench.evaluation.ground_truth import load_coco_gt

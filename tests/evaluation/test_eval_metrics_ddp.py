@@ -9,7 +9,6 @@ import socket
 
 import numpy as np
 import pytest
-
 from evalhelpers import decode, random_coco_dataset
 
 NAMES = ["cat1", "cat2", "cat3", "cat4"]
@@ -25,7 +24,10 @@ def _samples(seed: int = 30):
         h, w = img["height"], img["width"]
         anns = [a for a in gt_dict["annotations"] if a["image_id"] == img["id"]]
         dets = [r for r in results if r["image_id"] == img["id"]]
-        stack = lambda ms: torch.from_numpy(np.stack(ms)) if ms else torch.zeros((0, h, w), dtype=torch.bool)
+
+        def stack(ms, h=h, w=w):
+            return torch.from_numpy(np.stack(ms)) if ms else torch.zeros((0, h, w), dtype=torch.bool)
+
         samples.append({
             "img_id": img["id"], "img_path": img["file_name"], "ori_shape": (h, w),
             "pred_instances": {"masks": stack([decode(r["segmentation"]) for r in dets]),
@@ -40,9 +42,8 @@ def _samples(seed: int = 30):
 
 
 def _metrics():
-    from wsisbench.registry import METRICS
-
     import wsisbench.evaluation  # noqa: F401  (registers the metrics)
+    from wsisbench.registry import METRICS
 
     return [METRICS.build(dict(type="InstanceSegMetric", protocol="voc", class_names=NAMES)),
             METRICS.build(dict(type="InstanceSegMetric", protocol="coco", class_names=NAMES,
@@ -118,6 +119,7 @@ def test_instance_metric_with_ann_file_and_raw_instances():
     import json
 
     from evalhelpers import SHARED_DATA
+
     from wsisbench.registry import METRICS
 
     ann_file = SHARED_DATA / "coco_mini" / "annotations" / "instances_val2017.json"

@@ -4,28 +4,43 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pytest
 
-from wsisbench.evaluation.profiling import (Profiler, RssSampler, current_rss_mib, process_peak_rss_mib,
-                                            reset_peak_rss)
+from wsisbench.evaluation.profiling import Profiler, RssSampler, current_rss_mib, process_peak_rss_mib, reset_peak_rss
 
 
-def test_steps_warmup_and_rates():
+class FakeClock:
+    """A clock the test advances by hand: what the profiler measures, independent of the machine's speed."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_steps_warmup_and_rates(monkeypatch):
+    import wsisbench.evaluation.profiling as profiling
+
+    clock = FakeClock()
+    monkeypatch.setattr(profiling.time, "perf_counter", clock)
     prof = Profiler(device="cpu", warmup=2)
+    durations = [5.0, 3.0, 0.5, 0.25, 0.75]  # two slow warm-up steps, then three timed ones
     with prof.phase("train", batch_size=4) as ph:
-        for i in range(5):
+        for d in durations:
             with ph.step(num_images=4):
-                time.sleep(0.05 if i < 2 else 0.01)  # slow warm-up steps are left out
+                clock.now += d
+            clock.now += 0.125  # time between steps (data loading) belongs to the phase, not to a step
     r = prof.phases["train"]
     assert r.num_iters == 5 and r.warmup_iters == 2 and r.timed_iters == 3 and r.num_images == 20
-    assert 0.009 < r.sec_per_iter < 0.03 and r.sec_per_img == pytest.approx(r.sec_per_iter / 4)
-    assert r.wall_time_s >= 0.13
+    assert r.sec_per_iter == 0.5  # mean of the timed steps (0.5 + 0.25 + 0.75) / 3: warm-up left out
+    assert r.sec_per_img == r.sec_per_iter / 4
+    assert r.wall_time_s == sum(durations) + 5 * 0.125
     with prof.phase("inference", num_images=10):
-        time.sleep(0.02)
+        clock.now += 2.0
     s = prof.summary()
     assert s["device"] == "cpu" and s["warmup"] == 2
-    assert s["sec_per_iter"] == r.sec_per_iter
-    assert s["sec_per_img"] == pytest.approx(prof.phases["inference"].wall_time_s / 10)
+    assert s["sec_per_iter"] == 0.5
+    assert s["sec_per_img"] == 2.0 / 10  # a phase without steps: wall time over its images
     assert s["cuda_max_allocated_mib"] is None and s["phases"]["train"]["batch_size"] == 4
     assert s["peak_rss_mib"] > 10 and s["process_peak_rss_mib"] >= s["peak_rss_mib"] - 1
 

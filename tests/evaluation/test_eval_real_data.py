@@ -5,8 +5,8 @@ import json
 
 import numpy as np
 import pytest
-
 from evalhelpers import SHARED_DATA, decode, pycocotools_eval, reference_per_class_ap
+
 from wsisbench.evaluation.api import evaluate_instance, evaluate_semantic, semantic_gt_pairs
 from wsisbench.evaluation.ground_truth import load_coco_gt, load_voc_instance_gt
 from wsisbench.evaluation.masks import encode_mask, json_rle

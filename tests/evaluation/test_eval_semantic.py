@@ -195,3 +195,39 @@ def test_run_counting_equals_pixel_counting(block):
         np.testing.assert_array_equal(_joint_histogram(g, p), expected)
         if block == 25:
             assert _change_density(g, p) < 0.15  # the run path was taken
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.int64, np.uint16])
+def test_wide_integer_predictions_outside_0_255_under_each_policy(dtype):
+    """Predictions far outside [0, 255] (wide integer label maps): hand-computed confusions per policy."""
+    gt = np.array([[0, 1, 1, 2, 255]], dtype=np.uint8)
+    big = 300 if dtype == np.int16 else 70000 if np.iinfo(dtype).max >= 70000 else 1000
+    neg = -1 if np.issubdtype(dtype, np.signedinteger) else 2
+    pred = np.array([[1, big, 1, neg, big]], dtype=dtype)
+    with pytest.raises(DataError, match=rf"out-of-range value\(s\).*{big}"):
+        SemanticConfusion(3, 255, "error").update(gt, pred)
+    # background: out-of-range predictions count as class 0; the void pixel stays out
+    bg = SemanticConfusion(3, 255, "background")
+    bg.update(gt, pred)
+    expected = np.zeros((3, 3), np.int64)
+    expected[0, 1] += 1                                  # gt 0 -> pred 1
+    expected[1, 0] += 1                                  # gt 1 -> 300/70000 -> background
+    expected[1, 1] += 1                                  # gt 1 -> pred 1
+    expected[2, 0 if neg == -1 else 2] += 1              # gt 2 -> -1 -> background (or a valid 2)
+    np.testing.assert_array_equal(bg.matrix, expected)
+    # ignore: out-of-range predictions leave the prediction histogram but their ground truth is counted
+    ig = SemanticConfusion(3, 255, "ignore")
+    ig.update(gt, pred)
+    m = ig.compute()
+    iou1 = 1 / (2 + 2 - 1)  # class 1: tp 1, gt row 2 (one pixel predicted out of range), predicted column 2
+    assert m["IoU"][1] == pytest.approx(iou1)
+    assert m["num_pixels"] == 4 and m["aAcc"] == pytest.approx(1 / 4 if neg == -1 else 2 / 4)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int32])
+def test_ground_truth_above_255_is_an_error_naming_the_value(dtype):
+    gt = np.array([[0, 1, 300]], dtype=dtype)
+    pred = np.zeros((1, 3), np.uint8)
+    for policy in ("error", "background", "ignore"):
+        with pytest.raises(DataError, match=r"ground truth holds value\(s\) 300"):
+            SemanticConfusion(3, 255, policy).update(gt, pred, name="x.png")

@@ -5,10 +5,11 @@ import math
 
 import numpy as np
 import pytest
+from evalhelpers import interval_mask as iv
+from evalhelpers import make_gt, make_preds, pycocotools_eval
 
-from evalhelpers import interval_mask as iv, make_gt, make_preds, pycocotools_eval
-from wsisbench.evaluation.average_precision import coco_ap_101_point, voc_ap_11_point, voc_ap_all_point
 from wsisbench.evaluation.api import evaluate_instance
+from wsisbench.evaluation.average_precision import coco_ap_101_point, voc_ap_11_point, voc_ap_all_point
 from wsisbench.evaluation.coco_mask import evaluate_coco_segm
 from wsisbench.evaluation.ground_truth import load_voc_instance_gt
 from wsisbench.evaluation.voc_instance import evaluate_voc_instance

@@ -10,8 +10,8 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-
 from evalhelpers import decode, random_coco_dataset
+
 from wsisbench.evaluation.abo import average_best_overlap
 from wsisbench.evaluation.api import evaluate_instance
 from wsisbench.evaluation.ground_truth import load_coco_gt

@@ -8,7 +8,8 @@ from wsisbench.errors import WsisbenchError
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("convert", help="convert datasets (voc2coco, coco2voc, coco-split, lid-labels, stats)",
+    parser = subparsers.add_parser("convert",
+                                   help="convert datasets (voc2coco, coco2voc, coco-split, lid-labels, stats)",
                                    description="Convert between the VOC and COCO layouts, split COCO by class, "
                                                "build LID image labels, and print per-class statistics.")
     sub = parser.add_subparsers(dest="convert_action", metavar="ACTION")

@@ -1,26 +1,60 @@
-"""``wsisbench data generate``: generate the embedded synthetic benchmark and print a summary."""
+"""``wsisbench data generate``: generate a generated benchmark (``embedded`` or ``mechanism``) and print a
+summary."""
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+BENCHMARKS = ("embedded", "mechanism")
+#: parameters both benchmarks take from the command line
+_COMMON = ("num_train", "num_val", "image_size", "seed", "band_width")
+#: the mechanism benchmark's own numeric options: (option, type, metavar, help)
+_MECHANISM_OPTIONS = (
+    ("--max-instances", int, "N", "most instances per image (default: %(default)s)"),
+    ("--multi-rate", float, "P", "share of images planned with 2-4 instances of one class (default: %(default)s)"),
+    ("--low-contrast-rate", float, "P",
+     "share of instances on a patch of their own body colours (default: %(default)s)"),
+    ("--clutter-rate", float, "P",
+     "share of instances with unlabelled same-coloured blobs touching them (default: %(default)s)"),
+    ("--person-rate", float, "P",
+     "label-noise view: share of images with the dominant class 'person' (default: %(default)s = off)"),
+    ("--person-label-drop", float, "P", "label-noise view: rate at which the person label is dropped from the "
+                                        "train label lists (default: %(default)s)"),
+    ("--imbalance", float, "R",
+     "imbalance view: rarest / most frequent class frequency in train (default: %(default)s = balanced)"),
+    ("--member-cue", str, "body|part",
+     "where a family member's own shape parameter shows: its body (default: %(default)s) or only its part "
+     "(parts view: bodies name the family only)"),
+)
+
+
+def _dest(option: str) -> str:
+    """``"--multi-rate"`` -> ``"multi_rate"``: the parameter an option sets."""
+    return option[2:].replace("-", "_")
+
 
 def register(subparsers) -> None:
+    from wsisbench.benchmarks.mechanism.generate import MechanismParams
     from wsisbench.benchmarks.synthetic.generate import EmbeddedParams
 
-    d = EmbeddedParams()
+    d, m = EmbeddedParams(), MechanismParams()
     parser = subparsers.add_parser(
         "generate",
-        help="generate the embedded synthetic benchmark",
-        description="Generate the embedded synthetic benchmark (VOC, COCO and LID layouts) deterministically. "
-                    "Without --out it goes to the cache ($WSISBENCH_HOME/benchmarks/, default "
-                    "~/.cache/wsisbench/benchmarks/) under a name that hashes the parameters; an existing "
+        help="generate the embedded synthetic benchmark (or the mechanism benchmark)",
+        description="Generate a synthetic benchmark (VOC, COCO and LID layouts) deterministically: 'embedded' "
+                    "(default) or 'mechanism' (parts and bodies, shape families, same-class multiples; see "
+                    "docs/mechanism-benchmark.md). Without --out it goes to the cache ($WSISBENCH_HOME/benchmarks/, "
+                    "default ~/.cache/wsisbench/benchmarks/) under a name that hashes the parameters; an existing "
                     "benchmark with the same parameters is reused unless --force is given.",
     )
+    parser.add_argument("--benchmark", choices=BENCHMARKS, default="embedded",
+                        help="which benchmark to generate (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="benchmark directory to write (default: the cache location for these parameters)")
-    parser.add_argument("--num-train", type=int, default=d.num_train, metavar="N", help="training images (default: %(default)s)")
-    parser.add_argument("--num-val", type=int, default=d.num_val, metavar="N", help="validation images (default: %(default)s)")
+    parser.add_argument("--num-train", type=int, default=None, metavar="N",
+                        help=f"training images (default: {d.num_train}; mechanism: {m.num_train})")
+    parser.add_argument("--num-val", type=int, default=None, metavar="N",
+                        help=f"validation images (default: {d.num_val}; mechanism: {m.num_val})")
     parser.add_argument("--image-size", type=int, default=d.image_size, metavar="S",
                         help="image side in pixels, square images (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=d.seed, metavar="S", help="random seed (default: %(default)s)")
@@ -28,6 +62,12 @@ def register(subparsers) -> None:
                         help="void band width in pixels (default: max(1, round(image_size / 64)))")
     parser.add_argument("--force", action="store_true",
                         help="regenerate even if a benchmark with these parameters is already there")
+    mech = parser.add_argument_group("mechanism benchmark only")
+    for option, kind, metavar, text in _MECHANISM_OPTIONS:
+        mech.add_argument(option, type=kind, default=getattr(m, _dest(option)), metavar=metavar, help=text)
+    mech.add_argument("--workers", type=int, default=None, metavar="N",
+                      help="processes rendering images; the files do not depend on it (default: "
+                           "$WSISBENCH_WORKERS, else 1 below 500 images and half the CPU cores, at most 4, above)")
     parser.set_defaults(func=run)
 
 
@@ -48,19 +88,46 @@ def summary_table(meta: dict) -> str:
 
 
 def run(args) -> int:
-    from wsisbench.benchmarks.synthetic import EmbeddedParams, embedded_root, ensure_embedded, is_generated, load_meta
+    if getattr(args, "benchmark", "embedded") == "mechanism":
+        from wsisbench.benchmarks.mechanism import MechanismParams, ensure_mechanism
 
-    params = EmbeddedParams(num_train=args.num_train, num_val=args.num_val, image_size=args.image_size,
-                            seed=args.seed, band_width=args.band_width)
-    reused = not args.force and is_generated(args.out or embedded_root(params), params)
-    t0 = time.perf_counter()
-    root = ensure_embedded(args.out, force=args.force, **vars(params))
-    seconds = time.perf_counter() - t0
-    meta = load_meta(root)
-    how = "already there, reused" if reused else f"generated in {seconds:.1f} s"
-    print(f"embedded benchmark at {root} ({how})")
-    params = meta["generator"]["params"]
-    print(f"generator v{meta['generator']['version']}, seed {meta['seed']}, {meta['image_size']} px images, "
-          f"void band {params['band_width']} px, {meta['num_classes']} classes")
+        names = _COMMON + tuple(_dest(option) for option, *_ in _MECHANISM_OPTIONS)
+        meta = _generate(args, MechanismParams.from_mapping({k: getattr(args, k) for k in names}), ensure_mechanism,
+                         workers=args.workers)
+        _print_mechanism(meta)
+    else:
+        from wsisbench.benchmarks.synthetic import EmbeddedParams, ensure_embedded
+
+        meta = _generate(args, EmbeddedParams.from_mapping({k: getattr(args, k) for k in _COMMON}), ensure_embedded)
+        gen = meta["generator"]
+        print(f"generator v{gen['version']}, seed {meta['seed']}, {meta['image_size']} px images, "
+              f"void band {gen['params']['band_width']} px, {meta['num_classes']} classes")
     print(summary_table(meta))
     return 0
+
+
+def _generate(args, params, ensure, **kwargs) -> dict:
+    """``ensure(args.out, force=args.force, **kwargs, **params)``: the benchmark of ``params`` at ``--out`` or in
+    the cache, generated if absent. Prints where it is and whether it was reused; returns its ``meta.json``."""
+    generator = params.generator
+    reused = not args.force and generator.is_generated(args.out or generator.cache_root(params), params)
+    t0 = time.perf_counter()
+    root = ensure(args.out, force=args.force, **kwargs, **vars(params))
+    seconds = time.perf_counter() - t0
+    how = "already there, reused" if reused else f"generated in {seconds:.1f} s"
+    print(f"{generator.label} benchmark at {root} ({how})")
+    return generator.load_meta(root)
+
+
+def _print_mechanism(meta: dict) -> None:
+    """The mechanism benchmark's generator, summary and views, from its ``meta.json``."""
+    gen, summary = meta["generator"], meta["summary"]
+    print(f"generator v{gen['version']} (hash {gen['hash']}), seed {meta['seed']}, {meta['image_size']} px images, "
+          f"void band {gen['params']['band_width']} px, {meta['num_classes']} classes in "
+          f"{len(meta['families'])} families")
+    print(f"{summary['num_images']} images; share with same-class multiples "
+          f"{summary['share_same_class_multiples']:.3f}; mean part fraction {summary['mean_part_fraction']:.3f}")
+    for view, info in meta["views"].items():
+        if info:
+            print(f"view {view}: " + ", ".join(f"{k}={v}" for k, v in info.items()
+                                               if not isinstance(v, (list, dict))))

@@ -156,11 +156,7 @@ def run_eval(args) -> dict[str, Any]:
         gt = _instance_gt(root, split, spec, bench["class_names"])
         protocol = args.protocol or spec.instance_protocol
         voc_style = spec.instance_protocol != "coco"
-        splits = dict(spec.class_splits)
-        if spec.embedded:
-            from wsisbench.benchmarks import embedded_class_splits
-
-            splits.update(embedded_class_splits())
+        splits = dict(spec.class_splits)   # named class subsets of the benchmark ('A', 'B', 'voc', ...)
         if classes is not None and classes in splits:
             classes = list(splits[classes])
     else:

@@ -11,11 +11,14 @@ import sys
 
 from wsisbench.errors import WsisbenchError
 
-#: sub-command modules in the order ``--help`` lists them; a module appears once its command works.
+#: sub-command modules in the order ``--help`` lists them (a module that fails to import is an error).
 COMMAND_MODULES = [
     "wsisbench.cli.run",
     "wsisbench.cli.eval",
     "wsisbench.cli.report",
+    "wsisbench.cli.compare",
+    "wsisbench.cli.claims",
+    "wsisbench.cli.results",
     "wsisbench.cli.check",
     "wsisbench.cli.list",
     "wsisbench.cli.data",
@@ -32,13 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wsisbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:  # a command that is not written yet is simply absent
-            if e.name == name:
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 

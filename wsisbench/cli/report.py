@@ -9,8 +9,8 @@ tables regenerated in their layout, per-class tables, plots (per-class bars, pre
 run time and memory) and qualitative overlays where result.json provides them.
 
 examples:
-  wsisbench report work_dirs/ficklenet_embedded --format html --out reports/ficklenet
-  wsisbench report a/result.json b/result.json --format md --format latex --leaderboard ficklenet --out r/
+  wsisbench report work_dirs/fickle_net/embedded --format html --out reports/fickle_net
+  wsisbench report a/result.json b/result.json --format md --format latex --leaderboard fickle_net --out r/
 """
 
 
@@ -24,7 +24,7 @@ def register(subparsers) -> None:
     p.add_argument("--format", "-f", action="append", choices=["md", "latex", "html"], dest="formats",
                    help="output format; repeat for several (default: md)")
     p.add_argument("--leaderboard", metavar="NAME",
-                   help="compare with this leaderboard only and regenerate all of its tables (e.g. mask_x_rcnn)")
+                   help="compare with this leaderboard only and regenerate all of its tables (e.g. maskx_rcnn)")
     p.add_argument("--out", "-o", required=True, metavar="DIR", help="output folder")
     p.add_argument("--title", help="report title")
     p.set_defaults(func=run)

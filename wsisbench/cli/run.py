@@ -29,6 +29,10 @@ def register(subparsers) -> None:
                         "--launcher pytorch ...`)")
     p.add_argument("--overwrite", action="store_true",
                    help="discard a work dir that holds another config's run")
+    p.add_argument("--seeds", nargs="+", type=int, default=None, metavar="K",
+                   help="run once per seed (cfg.seed = K; the benchmark's data stays the same) into "
+                        "<work dir>/seed<K>, one after the other (finished stages are reused), then print the mean "
+                        "± std over seeds")
     p.set_defaults(func=run_command)
 
 
@@ -56,14 +60,66 @@ def run_command(args) -> int:
     if work_dir is None:
         suffix = f"-{config_hash(cfg)[:8]}" if args.cfg_options or args.config else ""
         work_dir = Path("work_dirs") / cfg.method / f"{cfg.preset}{suffix}"
-    import wsisbench.methods  # noqa: F401  (registers the methods)
-    import baselines  # noqa: F401
-
-    result_path = run_method(cfg, work_dir=work_dir, device=device, launcher=args.launcher,
-                             overwrite=args.overwrite)
-    if int(os.environ.get("RANK", "0")) == 0:
-        print_result(result_path)
+    main_rank = int(os.environ.get("RANK", "0")) == 0
+    if args.seeds is None:
+        result_path = run_method(cfg, work_dir=work_dir, device=device, launcher=args.launcher,
+                                 overwrite=args.overwrite)
+        if main_rank:
+            print_result(result_path)
+        return 0
+    seeds = list(dict.fromkeys(args.seeds))
+    if args.cfg_options and "seed" in args.cfg_options:
+        raise WsisbenchError("give the seeds with --seeds only, not also --cfg-options seed=...")
+    results = []
+    for i, seed in enumerate(seeds, 1):
+        cfg_k = load_config(args.method, args.preset, args.config, args.cfg_options, args.data_root)
+        cfg_k.seed = int(seed)
+        if main_rank:
+            print(f"\n=== seed {seed} ({i}/{len(seeds)}): {Path(work_dir) / f'seed{seed}'}", flush=True)
+        results.append(run_method(cfg_k, work_dir=Path(work_dir) / f"seed{seed}", device=device,
+                                  launcher=args.launcher, overwrite=args.overwrite))
+    if main_rank:
+        for path in results:
+            print_result(path)
+        print_seed_summary(results)
     return 0
+
+
+def print_seed_summary(result_paths: list[Path]) -> None:
+    """Per-seed values and mean ± std (sample std, ddof 1) of every metric over the runs (quality in percent)."""
+    import math
+
+    import numpy as np
+
+    from wsisbench.leaderboards.units import result_unit
+
+    results = [json.loads(Path(p).read_text()) for p in result_paths]
+    seeds = [r.get("config", {}).get("seed", "?") for r in results]
+    keys = list(dict.fromkeys(k for r in results for k in r.get("metrics", {})))
+    header = ["metric", *[f"seed {s}" for s in seeds], "mean ± std"]
+    rows = []
+    for k in keys:
+        unit = result_unit(k)
+        scale = 100.0 if unit == "fraction" else 1.0
+        vals = [r.get("metrics", {}).get(k) for r in results]
+        nums = np.array([v if isinstance(v, (int, float)) and v is not None else math.nan for v in vals], dtype=float)
+        cells = ["nan" if math.isnan(v) else f"{scale * v:.2f}" for v in nums]
+        ok = nums[~np.isnan(nums)]
+        if ok.size == 0:
+            summary = "nan"
+        elif ok.size == 1:
+            summary = f"{scale * ok[0]:.2f}"
+        else:
+            summary = f"{scale * ok.mean():.2f} ± {scale * ok.std(ddof=1):.2f}"
+        label = f"{k} ({'%' if unit == 'fraction' else unit})"
+        rows.append([label, *cells, summary])
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    first = results[0] if results else {}
+    print(f"\n{first.get('method')} / {first.get('preset')}: {len(results)} seeds (mean ± sample std)")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
 
 
 def print_result(result_path: Path) -> None:

@@ -9,14 +9,23 @@ Plain helpers: :func:`load_voc_instances`, :func:`read_label_png`, :func:`read_l
 :func:`check_dataset`, and the converters in :mod:`wsisbench.datasets.converters`.
 """
 from .checks import CheckReport, check_dataset
-from .class_names import (COCO_CATEGORY_IDS, COCO_CLASSES, ILSVRC_DET_CLASSES, ILSVRC_DET_WNIDS, LID_CLASSES,
-                          NONVOC_COCO_CATEGORY_IDS, VOC_CLASSES, VOC_COCO_CATEGORY_IDS, voc_palette)
-from .classification import (CocoClsDataset, ImageLabelDataset, LIDClsDataset, VOCClsDataset, multi_hot)
+from .class_names import (
+                          COCO_CATEGORY_IDS,
+                          COCO_CLASSES,
+                          ILSVRC_DET_CLASSES,
+                          ILSVRC_DET_WNIDS,
+                          LID_CLASSES,
+                          NONVOC_COCO_CATEGORY_IDS,
+                          VOC_CLASSES,
+                          VOC_COCO_CATEGORY_IDS,
+                          voc_palette,
+)
+from .classification import CocoClsDataset, ImageLabelDataset, LIDClsDataset, VOCClsDataset, multi_hot
 from .coco import CocoSplitDataset, resolve_category_subset
 from .lid import LIDSegDataset
 from .loading import LoadLabelMap
 from .png import read_label_png, write_label_png
-from .rle import decode_segmentation, encode_mask
+from .rle import decode_segmentation, encode_mask, encode_masks, json_rle
 from .voc import VOCInstanceDataset, VOCSegDataset
 from .voc_instances import instances_from_maps, load_voc_instances, read_label_map
 
@@ -26,6 +35,6 @@ __all__ = [
     "NONVOC_COCO_CATEGORY_IDS", "VOC_CLASSES", "VOC_COCO_CATEGORY_IDS", "voc_palette",
     "CocoClsDataset", "ImageLabelDataset", "LIDClsDataset", "VOCClsDataset", "multi_hot",
     "CocoSplitDataset", "resolve_category_subset", "LIDSegDataset", "LoadLabelMap",
-    "read_label_png", "write_label_png", "decode_segmentation", "encode_mask",
+    "read_label_png", "write_label_png", "decode_segmentation", "encode_mask", "encode_masks", "json_rle",
     "VOCInstanceDataset", "VOCSegDataset", "instances_from_maps", "load_voc_instances", "read_label_map",
 ]

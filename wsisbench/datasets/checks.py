@@ -37,18 +37,6 @@ from .voc_instances import image_labels_from_class_map, instances_from_maps, rea
 
 LAYOUTS = ("voc", "coco", "lid")
 
-#: benchmark name -> layouts to check under its data root (the lead wires ``get_benchmark`` to this).
-BENCHMARK_LAYOUTS: dict[str, tuple[str, ...]] = {
-    "voc2012": ("voc",),
-    "voc2012_instance": ("voc",),
-    "voc2012_semantic": ("voc",),
-    "coco2017": ("coco",),
-    "coco2017_voc_split": ("coco",),
-    "coco2017_nonvoc_split": ("coco",),
-    "lid2020": ("lid",),
-    "embedded": ("voc", "coco", "lid"),
-}
-
 Problem = tuple[str, str]
 
 
@@ -356,22 +344,16 @@ _CHECKERS = {"voc": _check_voc, "coco": _check_coco, "lid": _check_lid}
 
 
 def resolve_layouts(name: str) -> tuple[str, ...]:
-    """Layouts of a layout name or a benchmark name (``wsisbench.benchmarks`` when it knows the name)."""
+    """Layouts of a layout name ('voc', 'coco', 'lid') or of a benchmark (its ``BenchmarkSpec.layouts``)."""
     if name in LAYOUTS:
         return (name,)
-    if name in BENCHMARK_LAYOUTS:
-        return BENCHMARK_LAYOUTS[name]
-    try:  # the benchmark registry, once it exists, may name a layout for its benchmarks
-        from wsisbench.benchmarks import get_benchmark
+    from wsisbench.benchmarks import get_benchmark, list_benchmarks
 
-        layout = getattr(get_benchmark(name), "layout", None)
-    except (ImportError, KeyError):
-        layout = None
-    if isinstance(layout, str) and layout in LAYOUTS:
-        return (layout,)
-    if isinstance(layout, (list, tuple)) and layout and all(x in LAYOUTS for x in layout):
-        return tuple(layout)
-    raise UnknownNameError("benchmark or layout", name, list(LAYOUTS) + list(BENCHMARK_LAYOUTS))
+    try:
+        return tuple(get_benchmark(name).layouts)
+    except UnknownNameError:
+        raise UnknownNameError("benchmark or layout", name,
+                               list(LAYOUTS) + [b.name for b in list_benchmarks()]) from None
 
 
 def check_dataset(benchmark_name_or_layout: str | Iterable[str], data_root: str | os.PathLike,
@@ -397,8 +379,8 @@ def check_dataset(benchmark_name_or_layout: str | Iterable[str], data_root: str 
     report = CheckReport(data_root=str(root), layouts=layouts)
     if not root.is_dir():
         report.problems.append((str(root), "data root does not exist"))
-        report.summary = pd.DataFrame([dict(layout=l, split="", images=0, checked=0, instances=0, classes=0,
-                                            problems=1) for l in layouts])
+        report.summary = pd.DataFrame([dict(layout=layout, split="", images=0, checked=0, instances=0, classes=0,
+                                            problems=1) for layout in layouts])
         return report
     split_list = None if splits is None else list(splits)
     class_tuple = None if classes is None else tuple(classes)

@@ -95,7 +95,13 @@ class CocoSplitDataset(CocoDataset):
         categories = coco.dataset.get("categories", [])
         self._mask_ids = resolve_category_subset(self.mask_classes, categories)
         self._keep_ids = resolve_category_subset(self.keep_classes, categories)
-        self.cat_ids = coco.get_cat_ids(cat_names=self.metainfo["classes"])
+        # Label k is metainfo['classes'][k], whatever the order of the json's categories: labels follow the
+        # run's class names (and so do the methods' class subsets), category ids are looked up by name.
+        by_name = {c["name"]: c["id"] for c in categories}
+        missing = [n for n in self.metainfo["classes"] if n not in by_name]
+        if missing:
+            raise DataError(f"{self.ann_file}: classes {missing[:5]} are not categories of the annotation file")
+        self.cat_ids = [by_name[n] for n in self.metainfo["classes"]]
         self.cat2label = {cat_id: i for i, cat_id in enumerate(self.cat_ids)}
         self.cat_img_map = copy.deepcopy(coco.cat_img_map)
         data_list = []
@@ -159,7 +165,7 @@ def _empty_rle(height: int, width: int) -> dict:
     if key not in _EMPTY_RLE_CACHE:
         import numpy as np
 
-        from .rle import encode_mask
+        from .rle import encode_mask, json_rle
 
-        _EMPTY_RLE_CACHE[key] = encode_mask(np.zeros(key, dtype=bool))
+        _EMPTY_RLE_CACHE[key] = json_rle(encode_mask(np.zeros(key, dtype=bool)))
     return dict(_EMPTY_RLE_CACHE[key])

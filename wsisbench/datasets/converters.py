@@ -23,7 +23,7 @@ import shutil
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,7 @@ from wsisbench.utils.atomic import atomic_write_bytes, atomic_write_json, atomic
 
 from .class_names import ILSVRC_DET_WNIDS, VOC_CLASSES, VOC_COCO_CATEGORY_IDS, VOC_ORDER_COCO_IDS
 from .png import encode_label_png, read_label_png
-from .rle import decode_segmentation, encode_mask, mask_bbox_xywh
+from .rle import decode_segmentation, encode_mask, json_rle, mask_bbox_xywh
 from .voc import read_id_list, resolve_voc_root
 from .voc_instances import VOID, load_voc_instances
 
@@ -51,10 +51,16 @@ def _load_json(path: str | os.PathLike) -> dict:
         raise DataError(f"{path}: not valid JSON ({e})") from None
 
 
-def voc_image_id(voc_id: str, index: int) -> int:
-    """Integer COCO image id of a VOC id: its digits (``'2007_000063'`` -> ``2007000063``), else ``index + 1``."""
-    digits = re.sub(r"\D", "", voc_id)
-    return int(digits) if digits and len(digits) <= 18 else index + 1
+def voc_image_ids(voc_ids: Sequence[str]) -> list[int]:
+    """Integer COCO image ids of a split's VOC ids: the ids' digits (``'2007_000063'`` -> ``2007000063``) when
+    that gives every image its own positive id, else the positions 1..n (e.g. ``train_000000`` and
+    ``val_000000`` of a generated ``trainval`` split share their digits)."""
+    digits = [re.sub(r"\D", "", v) for v in voc_ids]
+    if all(d and len(d) <= 18 for d in digits):
+        ids = [int(d) for d in digits]
+        if len(set(ids)) == len(ids) and min(ids, default=1) > 0:
+            return ids
+    return list(range(1, len(voc_ids) + 1))
 
 
 # ------------------------------------------------------------------------------------- VOC -> COCO
@@ -64,21 +70,18 @@ def voc_to_coco(voc_root: str | os.PathLike, split: str, out_json: str | os.Path
 
     Masks are exact (RLE of the object pixels, void excluded); ``bbox`` covers the mask's pixels,
     ``area`` is its pixel count, ``iscrowd`` 0; categories are ``1..K`` in ``classes`` order (VOC's 20 by
-    default). Image ids are the VOC ids' digits; ``file_name`` is ``<id>.jpg``; ``voc_id`` keeps the id and
-    each annotation's ``voc_object_id`` its value in the object PNG.
+    default). Image ids are the VOC ids' digits where they are unique (else 1..n, see :func:`voc_image_ids`);
+    ``file_name`` is ``<id>.jpg``; ``voc_id`` keeps the id and each annotation's ``voc_object_id`` its value in
+    the object PNG.
     Returns the json dict (also written to ``out_json``).
     """
     voc = resolve_voc_root(voc_root)
     classes = tuple(classes or VOC_CLASSES)
     ids = read_id_list(voc / "ImageSets" / "Segmentation" / f"{split}.txt")
     images, annotations = [], []
-    used_ids: set[int] = set()
-    for index, voc_id in enumerate(tqdm(ids, desc=f"voc->coco {split}", leave=False,
-                                        disable=not show_progress or None)):
-        image_id = voc_image_id(voc_id, index)
-        if image_id in used_ids:
-            raise DataError(f"{voc_id}: image id {image_id} derived from the VOC id is not unique")
-        used_ids.add(image_id)
+    image_ids = voc_image_ids(ids)
+    for voc_id, image_id in zip(tqdm(ids, desc=f"voc->coco {split}", leave=False, disable=not show_progress or None),
+                                image_ids):
         obj_path = voc / "SegmentationObject" / f"{voc_id}.png"
         cls_path = voc / "SegmentationClass" / f"{voc_id}.png"
         masks, labels = load_voc_instances(obj_path, cls_path)
@@ -90,7 +93,7 @@ def voc_to_coco(voc_root: str | os.PathLike, split: str, out_json: str | os.Path
         obj_ids = [int(k) for k in np.unique(read_label_png(obj_path)) if 0 < k < VOID]  # as masks' order
         for obj_id, mask, label in zip(obj_ids, masks, labels):
             annotations.append(dict(id=len(annotations) + 1, image_id=image_id, category_id=int(label) + 1,
-                                    segmentation=encode_mask(mask), area=float(mask.sum()),
+                                    segmentation=json_rle(encode_mask(mask)), area=float(mask.sum()),
                                     bbox=mask_bbox_xywh(mask), iscrowd=0, voc_object_id=obj_id))
     data = dict(info=dict(description=f"converted from VOC-layout {split} by wsisbench"), licenses=[],
                 images=images, annotations=annotations,
@@ -311,4 +314,4 @@ def save_table_csv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 __all__ = ["voc_to_coco", "coco_to_voc", "paint_order", "coco_class_split", "lid_labels_from_ilsvrc_xml",
-           "coco_class_statistics", "voc_class_statistics", "save_table_csv", "voc_image_id"]
+           "coco_class_statistics", "voc_class_statistics", "save_table_csv", "voc_image_ids"]

@@ -1,4 +1,4 @@
-"""Binary masks <-> COCO run-length encoding (pycocotools), with JSON-ready string counts."""
+"""Binary masks <-> COCO run-length encoding (pycocotools): the one encoder, decoding, json form, boxes."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,15 +7,31 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 
-def encode_mask(mask: np.ndarray) -> dict[str, Any]:
-    """Encode one ``bool[H, W]`` mask as compressed RLE ``{'size': [H, W], 'counts': str}``.
+def encode_masks(masks: np.ndarray) -> list[dict[str, Any]]:
+    """Compressed RLEs ``{'size': [H, W], 'counts': bytes}`` of a stack of binary masks [N, H, W] (any dtype;
+    nonzero = inside). This is wsisbench's one RLE encoder (pycocotools underneath)."""
+    masks = np.asarray(masks)
+    if masks.ndim != 3:
+        raise ValueError(f"masks must be [N, H, W], got shape {masks.shape}")
+    if masks.shape[0] == 0:
+        return []
+    fortran = np.asfortranarray(masks.astype(np.uint8, copy=False).transpose(1, 2, 0))
+    return [{"size": [int(masks.shape[1]), int(masks.shape[2])], "counts": r["counts"]}
+            for r in mask_utils.encode(fortran)]
 
-    pycocotools wants a Fortran-ordered ``uint8[H, W]``; the counts are decoded to ``str`` so the result
-    can go straight into JSON and into mmdet's ``LoadAnnotations``.
-    """
-    rle = mask_utils.encode(np.asfortranarray(np.asarray(mask, dtype=np.uint8)))
-    rle["counts"] = rle["counts"].decode("ascii")
-    return rle
+
+def encode_mask(mask: np.ndarray) -> dict[str, Any]:
+    """The compressed RLE of one binary mask [H, W] (counts as bytes; :func:`json_rle` for a json file)."""
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f"a mask must be 2-D [H, W], got shape {mask.shape}")
+    return encode_masks(mask[None])[0]
+
+
+def json_rle(rle: dict[str, Any]) -> dict[str, Any]:
+    """The RLE with ``counts`` as a str, as COCO json files (and mmdet's ``LoadAnnotations``) hold it."""
+    counts = rle["counts"]
+    return {"size": list(rle["size"]), "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts}
 
 
 def decode_segmentation(segm: Any, height: int, width: int) -> np.ndarray:

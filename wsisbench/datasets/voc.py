@@ -11,9 +11,9 @@ Splits: any ``ImageSets/Segmentation/<split>.txt`` (``train`` 1,464, ``val`` 1,4
 ``train_aug`` = (SBD train + SBD val + VOC train) minus VOC val (10,582 images with the official data),
 which needs SBD (``sbd_root``, default a sibling ``SBD/`` or ``benchmark_RELEASE/`` of ``VOC2012/``;
 ``benchmark_RELEASE`` or its ``dataset/`` folder: ``cls/``, ``inst/``, ``train.txt``, ``val.txt``). A
-``train_aug.txt`` in ``ImageSets/Segmentation/`` or in the SBD folder, when present, gives the ids instead. In ``train_aug`` an image with VOC 2012 ground truth (listed in VOC's
-``train.txt``/``val.txt``) is read from the VOC PNGs, every other one from SBD's ``.mat`` files
-(``gt_source`` says which).
+``train_aug.txt`` in ``ImageSets/Segmentation/`` or in the SBD folder, when present, gives the ids instead. In
+``train_aug`` an image with VOC 2012 ground truth (listed in VOC's ``train.txt``/``val.txt``) is read from the
+VOC PNGs, every other one from SBD's ``.mat`` files (``gt_source`` says which).
 
 Each sample: ``img_path``, ``img_id`` (the VOC id, str), ``height``, ``width`` (pixels), ``image_labels``
 (sorted 0-based foreground classes present in the class map, void excluded), ``seg_map_path``,
@@ -36,7 +36,7 @@ from wsisbench.errors import DataError
 from wsisbench.registry import DATASETS
 
 from .class_names import VOC_CLASSES, voc_palette
-from .rle import encode_mask, mask_bbox_xywh
+from .rle import encode_mask, json_rle, mask_bbox_xywh
 from .voc_instances import image_labels_from_class_map, instances_from_maps, read_label_map
 
 DEFAULT_VOC_PREFIX = dict(img_path="JPEGImages", seg_map_path="SegmentationClass",
@@ -84,7 +84,7 @@ def build_instances(obj_map, cls_map, name: str) -> list[dict[str, Any]]:
     instances = []
     for mask, label in zip(masks, labels):
         x, y, w, h = mask_bbox_xywh(mask)
-        instances.append(dict(bbox=[x, y, x + w, y + h], bbox_label=int(label), mask=encode_mask(mask),
+        instances.append(dict(bbox=[x, y, x + w, y + h], bbox_label=int(label), mask=json_rle(encode_mask(mask)),
                               ignore_flag=0))
     return instances
 
@@ -165,7 +165,7 @@ class VOCSegDataset(BaseDataset):
                             f"train.txt, val.txt) at {Path(self.data_root).parent / 'SBD'}")
         with_voc_gt = set(voc_train) | set(voc_val)
         if sbd is None and not set(ids) <= with_voc_gt:
-            raise DataError(f"split 'train_aug' lists images without VOC ground truth; pass sbd_root")
+            raise DataError("split 'train_aug' lists images without VOC ground truth; pass sbd_root")
         self._sbd = sbd
         return [(i, "voc" if i in with_voc_gt else "sbd") for i in ids]
 

@@ -11,16 +11,16 @@ Importing this package registers :class:`SemanticSegMetric` and :class:`Instance
 - :mod:`.profiling` -- :class:`Profiler` (sec/iter, sec/img, peak RSS / CUDA memory)
 - :mod:`.metrics` -- mmengine ``BaseMetric`` wrappers
 """
-from .semantic import OUT_OF_RANGE_POLICIES, SemanticConfusion
-from .profiling import Profiler
-from .ground_truth import GtImage, InstanceGroundTruth, load_coco_gt, load_voc_instance_gt
-from .predictions import InstancePredictions, load_instance_predictions
-from .average_precision import coco_ap_101_point, voc_ap_11_point, voc_ap_all_point
-from .voc_instance import VOC_IOU_THRESHOLDS, evaluate_voc_instance
 from .abo import average_best_overlap
-from .coco_mask import COCO_STAT_NAMES, evaluate_coco_segm
 from .api import PROTOCOLS, evaluate_instance, evaluate_semantic
+from .average_precision import coco_ap_101_point, voc_ap_11_point, voc_ap_all_point
+from .coco_mask import COCO_STAT_NAMES, evaluate_coco_segm
+from .ground_truth import GtImage, InstanceGroundTruth, load_coco_gt, load_voc_instance_gt
 from .metrics import InstanceSegMetric, SemanticSegMetric
+from .predictions import InstancePredictions, load_instance_predictions
+from .profiling import Profiler
+from .semantic import OUT_OF_RANGE_POLICIES, SemanticConfusion
+from .voc_instance import VOC_IOU_THRESHOLDS, evaluate_voc_instance
 
 __all__ = [
     "OUT_OF_RANGE_POLICIES", "SemanticConfusion", "Profiler",

@@ -24,6 +24,7 @@ from .abo import average_best_overlap
 from .coco_mask import COCO_IOU_THRESHOLDS, evaluate_coco_segm
 from .ground_truth import InstanceGroundTruth, load_coco_gt, load_voc_instance_gt
 from .instance_matching import match_by_image
+from .per_image import SemanticStats, semantic_stats
 from .predictions import InstancePredictions, iter_semantic_pairs, load_instance_predictions
 from .semantic import SemanticConfusion
 from .voc_instance import VOC_IOU_THRESHOLDS, evaluate_voc_instance
@@ -85,7 +86,8 @@ def evaluate_instance(gt: InstanceGroundTruth | str | os.PathLike,
                       predictions: InstancePredictions | str | os.PathLike | list,
                       protocol: str = "voc", iou_thrs: Sequence[float] | None = None,
                       classes: str | Iterable[int | str] | None = None, split: str | None = None,
-                      abo: bool | None = None, voc_style: bool | None = None) -> dict[str, Any]:
+                      abo: bool | None = None, voc_style: bool | None = None,
+                      per_image: bool | str | os.PathLike = False) -> dict[str, Any]:
     """Score instance predictions; returns an ``evaluations`` entry.
 
     Args:
@@ -96,6 +98,11 @@ def evaluate_instance(gt: InstanceGroundTruth | str | os.PathLike,
         classes: category subset (:func:`resolve_classes`); all images are kept.
         abo: add ABO (default: for ``voc``/``voc07``, and ``coco`` on VOC-style data).
         voc_style: treat the data as VOC-style for defaults (default: VOC-layout ground truth).
+        per_image: also keep the per-image statistics (:mod:`wsisbench.evaluation.per_image`: AP parts for
+            the protocol, ABO when reported): a path writes them there as ``.npz`` and ``entry["per_image"]``
+            is that path (a stage records it relative to the run, see ``per_image.stage_file``); ``True``
+            puts the :class:`~wsisbench.evaluation.per_image.PerImageStats` object itself in
+            ``entry["per_image"]`` (not JSON: for callers that use it directly).
     """
     if protocol not in INSTANCE_PROTOCOLS:
         raise DataError(f"unknown instance protocol {protocol!r}; valid: {', '.join(INSTANCE_PROTOCOLS)}")
@@ -116,18 +123,30 @@ def evaluate_instance(gt: InstanceGroundTruth | str | os.PathLike,
     if split is not None:
         entry["split"] = split
     matches = match_by_image(gt, predictions, cat_ids) if (protocol != "coco" or abo) else None
+    parts = []
     if protocol == "coco":
-        result = evaluate_coco_segm(gt, predictions, cat_ids, thrs)
+        result = evaluate_coco_segm(gt, predictions, cat_ids, thrs, per_image=bool(per_image))
         entry["stats"] = result["stats"]  # pycocotools' 12 stats for these thresholds (-1 = undefined)
         entry["stat_names"] = result["stat_names"]
         entry["pr_curves"], entry["pr_curves_iou"] = result["pr_curves"], result["pr_curves_iou"]
+        if per_image:
+            parts.append(result["per_image"])
     else:
         result = evaluate_voc_instance(gt, predictions, thrs, protocol, cat_ids, matches=matches)
+        if per_image:
+            from .per_image import voc_detection_stats
+
+            parts.append(voc_detection_stats(gt, predictions, matches, thrs, protocol,
+                                             gt.subset_categories(cat_ids)))
     metrics, per_class = dict(result["metrics"]), dict(result["per_class"])
     if abo:
         a = average_best_overlap(gt, predictions, cat_ids, class_agnostic=True, matches=matches)
         metrics.update(a["metrics"])
         per_class.update(a["per_class"])
+        if per_image:
+            from .per_image import abo_stats
+
+            parts.append(abo_stats(gt, matches, gt.subset_categories(cat_ids)))
     cats = gt.subset_categories(cat_ids)
     names = gt.category_names
     gt_cats = gt.category_ids[~gt.iscrowd]
@@ -153,7 +172,22 @@ def evaluate_instance(gt: InstanceGroundTruth | str | os.PathLike,
                           "category subsets keep every image")
     if abo:
         entry["notes"] += "; ABO = best IoU of each GT with any prediction of its image (pooled / class mean)"
+    if per_image:
+        from .per_image import instance_stats
+
+        stats = instance_stats(gt, parts, {"protocol": protocol, "class_names": entry["classes"],
+                                           "cat_ids": [int(c) for c in cats], "iou_thrs": thrs})
+        entry["per_image"] = _keep_per_image(stats, per_image)
     return entry
+
+
+def _keep_per_image(stats, per_image: bool | str | os.PathLike, write: bool = True):
+    """``stats`` itself (``per_image is True``), or the path it is written to (``write`` on the main rank)."""
+    if per_image is True:
+        return stats
+    if write:
+        stats.save(per_image)
+    return str(per_image)
 
 
 # ----------------------------------------------------------------------------- semantic
@@ -179,32 +213,51 @@ def semantic_gt_pairs(gt: str | os.PathLike, split: str | None = None) -> list[t
 
 def evaluate_semantic(gt_pairs: Sequence[tuple[str, Path]], pred_dir: str | os.PathLike,
                       class_names: Sequence[str], ignore_index: int = 255, out_of_range: str = "error",
-                      split: str | None = None, progress: bool = True) -> dict[str, Any]:
+                      split: str | None = None, progress: bool = True,
+                      per_image: bool | str | os.PathLike = False) -> dict[str, Any]:
     """Score a folder of PNG label maps ``<pred_dir>/<name>.png``; returns an ``evaluations`` entry.
+
+    Under a distributed launch each process scores its share of the images and the confusion matrices are
+    summed, so the metrics equal a one-process evaluation exactly.
 
     Args:
         gt_pairs: ``(name, gt_png)`` pairs (:func:`semantic_gt_pairs`).
         class_names: all C class names, background first (C = 21 for VOC, 201 for LID).
         out_of_range: 'error' | 'background' | 'ignore' for predicted values outside [0, C-1].
+        per_image: also keep per-image statistics (:class:`~wsisbench.evaluation.per_image.SemanticStats`,
+            gathered from every process, in ``gt_pairs`` order): a path writes them there (main rank) and
+            ``entry["per_image"]`` is that path; ``True`` puts the object itself in ``entry["per_image"]``.
     """
-    cm = SemanticConfusion(len(class_names), ignore_index, out_of_range, class_names)
-    pairs = iter_semantic_pairs(gt_pairs, pred_dir)
-    if progress:
-        from tqdm import tqdm
+    from mmengine.dist import get_dist_info
 
-        pairs = tqdm(pairs, total=len(gt_pairs), desc="semantic", leave=False)
+    rank, world = get_dist_info()
+    cm = SemanticConfusion(len(class_names), ignore_index, out_of_range, class_names)
+    gt_pairs = list(gt_pairs)
+    mine = gt_pairs[rank::world]
+    pairs = iter_semantic_pairs(mine, pred_dir)
+    if progress and rank == 0:
+        from wsisbench.utils.progress import progress as bar
+
+        pairs = bar(pairs, total=len(mine), desc=f"evaluate {split or ''}".strip(), leave=False)
+    rows: dict[str, tuple] = {}
+    C = len(class_names)
     for name, g, p in pairs:
-        cm.update(g, p, name=str(Path(pred_dir) / f"{name}.png"))
-    m = cm.compute()
-    entry = {"protocol": "semantic", "task": "semantic"}
-    if split is not None:
-        entry["split"] = split
-    entry.update({
-        "out_of_range": out_of_range,
-        "metrics": {k: m[k] for k in ("mIoU", "mIoU_nan0", "mAcc", "mAcc_nan0", "aAcc")},
-        "per_class": cm.per_class(m),
-        "num_images": m["num_images"],
-        "num_pixels": m["num_pixels"],
-        "predictions": str(pred_dir),
-    })
+        where = str(Path(pred_dir) / f"{name}.png")
+        if not per_image:
+            cm.update(g, p, name=where)
+            continue
+        counts = cm.image_counts(g, p, name=where)
+        cm.merge({"counts": counts, "num_images": 1, "num_classes": cm.num_classes, "ignore_index": cm.ignore_index,
+                  "out_of_range": cm.out_of_range})
+        rows[str(name)] = SemanticStats.image_row(counts, C)
+    entry = cm.gathered().entry(split, predictions=str(pred_dir))
+    if per_image:
+        if world > 1:
+            from mmengine.dist import all_gather_object
+
+            for part in all_gather_object(rows):
+                rows.update(part)
+        names = [str(n) for n, _ in gt_pairs]
+        stats = semantic_stats(names, [rows[n] for n in names], C, class_names, out_of_range)
+        entry["per_image"] = _keep_per_image(stats, per_image, write=rank == 0)
     return entry

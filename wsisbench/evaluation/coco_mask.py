@@ -121,7 +121,7 @@ def threshold_key(t: float) -> str:
 
 
 def evaluate_coco_segm(gt: InstanceGroundTruth, preds: InstancePredictions, cat_ids: Sequence[int] | None = None,
-                       iou_thrs: Sequence[float] | None = None) -> dict[str, Any]:
+                       iou_thrs: Sequence[float] | None = None, per_image: bool = False) -> dict[str, Any]:
     """Protocol ``coco``: the 12 COCO mask AP stats, per-class AP, and mAP at each threshold.
 
     Args:
@@ -139,6 +139,10 @@ def evaluate_coco_segm(gt: InstanceGroundTruth, preds: InstancePredictions, cat_
         - other thresholds: ``metrics`` = ``mAP@<t>`` per threshold, ``per_class`` = ``AP@<t>``
           (area 'all', maxDets 100: the CIM-style numbers on VOC). A summary "AP" over custom thresholds
           would be mistaken for COCO's AP, so it appears only in ``stats``.
+
+        With ``per_image``, also ``per_image``: a :class:`~wsisbench.evaluation.per_image.DetectionStats`
+        (per image and category, the kept detections' outcomes at each threshold), from which ``AP``,
+        ``AP50``, ``AP75``, ``AR100`` (or ``mAP@<t>``) are recomputed on any multiset of images.
     """
     ev = run_cocoeval(gt, preds, cat_ids, iou_thrs)
     stats = summarize(ev)
@@ -161,10 +165,15 @@ def evaluate_coco_segm(gt: InstanceGroundTruth, preds: InstancePredictions, cat_
             metrics[f"mAP@{key}"] = v if v > -1 else float("nan")
             per_class[f"AP@{key}"] = dict(zip(cat_names, per_class_ap(ev, i).tolist()))
     pr_index = int(np.argmin(np.abs(thrs - 0.5)))  # IoU 0.5 when evaluated, else the closest threshold
-    return {"stats": stats.tolist(), "stat_names": list(COCO_STAT_NAMES), "per_class_ap": all_ap.tolist(),
-            "metrics": metrics, "per_class": per_class, "cat_ids": [int(c) for c in cats],
-            "iou_thrs": thrs.tolist(), "pr_curves": pr_curves(ev, cat_names, pr_index),
-            "pr_curves_iou": float(thrs[pr_index])}
+    out = {"stats": stats.tolist(), "stat_names": list(COCO_STAT_NAMES), "per_class_ap": all_ap.tolist(),
+           "metrics": metrics, "per_class": per_class, "cat_ids": [int(c) for c in cats],
+           "iou_thrs": thrs.tolist(), "pr_curves": pr_curves(ev, cat_names, pr_index),
+           "pr_curves_iou": float(thrs[pr_index])}
+    if per_image:
+        from .per_image import coco_detection_stats
+
+        out["per_image"] = coco_detection_stats(ev, gt)
+    return out
 
 
 def pr_curves(ev, cat_names: list[str], iou_index: int) -> dict[str, dict]:

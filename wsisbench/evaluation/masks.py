@@ -12,43 +12,17 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numpy as np
 import faster_coco_eval.mask_api_new_cpp as _fast_mask
+import numpy as np
 from pycocotools import mask as mask_utils
 
+from wsisbench.datasets.rle import encode_mask, encode_masks, json_rle  # noqa: F401  (the one encoder)
 from wsisbench.errors import DataError
-
-
-def encode_mask(mask: np.ndarray) -> dict[str, Any]:
-    """Compressed RLE of one binary mask [H, W] (any dtype; nonzero = inside); counts as bytes."""
-    mask = np.asarray(mask)
-    if mask.ndim != 2:
-        raise ValueError(f"a mask must be 2-D [H, W], got shape {mask.shape}")
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8, copy=False)))
-    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": rle["counts"]}
-
-
-def encode_masks(masks: np.ndarray) -> list[dict[str, Any]]:
-    """Compressed RLEs of a stack of binary masks [N, H, W]."""
-    masks = np.asarray(masks)
-    if masks.ndim != 3:
-        raise ValueError(f"masks must be [N, H, W], got shape {masks.shape}")
-    if masks.shape[0] == 0:
-        return []
-    fortran = np.asfortranarray(masks.astype(np.uint8, copy=False).transpose(1, 2, 0))
-    return [{"size": [int(masks.shape[1]), int(masks.shape[2])], "counts": r["counts"]}
-            for r in mask_utils.encode(fortran)]
 
 
 def decode_mask(rle: dict[str, Any]) -> np.ndarray:
     """The binary mask uint8 [H, W] of one compressed RLE."""
     return mask_utils.decode(rle)
-
-
-def json_rle(rle: dict[str, Any]) -> dict[str, Any]:
-    """The RLE with ``counts`` as a str, as COCO json files hold it."""
-    counts = rle["counts"]
-    return {"size": list(rle["size"]), "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts}
 
 
 class RleDecodeError(ValueError):

@@ -31,6 +31,8 @@ from wsisbench.errors import DataError
 
 #: the allowed policies for predictions outside ``[0, C-1]``
 OUT_OF_RANGE_POLICIES = ("error", "background", "ignore")
+#: the summary metrics of an evaluations entry (fractions)
+SEMANTIC_METRICS = ("mIoU", "mIoU_nan0", "mAcc", "mAcc_nan0", "aAcc")
 
 
 def _nanmean(values: np.ndarray) -> float:
@@ -325,6 +327,28 @@ class SemanticConfusion:
         metrics = metrics if metrics is not None else self.compute()
         names = self.class_names or [str(i) for i in range(self.num_classes)]
         return {key: dict(zip(names, metrics[key])) for key in ("IoU", "Acc")}
+
+    def gathered(self) -> "SemanticConfusion":
+        """The sum of every process's confusion (``self`` when not distributed): DDP-exact metrics."""
+        from mmengine.dist import all_gather_object, get_world_size
+
+        if get_world_size() <= 1:
+            return self
+        total = SemanticConfusion(self.num_classes, self.ignore_index, self.out_of_range, self.class_names)
+        for state in all_gather_object(self.state()):
+            total.merge(state)
+        return total
+
+    def entry(self, split: str | None = None, protocol: str = "semantic", **extra: Any) -> dict[str, Any]:
+        """This confusion as a result.json ``evaluations`` entry (metrics as fractions, per-class IoU/Acc)."""
+        m = self.compute()
+        out: dict[str, Any] = {"protocol": protocol, "task": "semantic"}
+        if split is not None:
+            out["split"] = split
+        out.update({"out_of_range": self.out_of_range, "num_images": m["num_images"], "num_pixels": m["num_pixels"],
+                    "metrics": {k: m[k] for k in SEMANTIC_METRICS}, "per_class": self.per_class(m)})
+        out.update(extra)
+        return out
 
     def __repr__(self) -> str:
         return (f"SemanticConfusion(num_classes={self.num_classes}, ignore_index={self.ignore_index}, "

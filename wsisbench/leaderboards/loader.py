@@ -1,6 +1,6 @@
 """Load and validate leaderboard files (``leaderboards/<name>.yaml``) into :class:`Leaderboard` objects.
 
-``load_leaderboard("mask_x_rcnn")`` reads the file, flattens each table into entries, validates them and
+``load_leaderboard("maskx_rcnn")`` reads the file, flattens each table into entries, validates them and
 raises one :class:`~wsisbench.errors.WsisbenchError` listing every problem, each with the file, table,
 row and column. Top-level keys that start with ``_`` hold YAML anchors (shared column lists) and are
 otherwise ignored.
@@ -13,13 +13,26 @@ from typing import Any
 import yaml
 
 from wsisbench.errors import UnknownNameError, WsisbenchError
-from wsisbench.leaderboards.schema import (CELL_KEYS, COLUMN_KEYS, ENTRY_FIELDS, FILE_KEYS, ROW_KEYS, SCHEMA,
-                                           TABLE_KEYS, Entry, Leaderboard, Table, join_label)
-from wsisbench.leaderboards.sources import SourceDocument, document_file, leaderboards_dir, load_sources
+from wsisbench.leaderboards.schema import (
+    CELL_KEYS,
+    COLUMN_KEYS,
+    ENTRY_FIELDS,
+    FILE_KEYS,
+    ROW_KEYS,
+    SCHEMA,
+    TABLE_KEYS,
+    Entry,
+    Leaderboard,
+    Table,
+    join_label,
+)
+from wsisbench.leaderboards.sources import SourceDocument, leaderboard_search_path, load_sources, parse_documents
 from wsisbench.leaderboards.validation import check_duplicates, check_entry, is_number
 
 #: files in the leaderboards folder that are not paper leaderboards.
-NOT_LEADERBOARDS = {"sources", "mappings"}
+NOT_LEADERBOARDS = {"sources"}
+#: leaderboard names of earlier versions -> their names now (one spelling per method)
+RENAMED = {"ficklenet": "fickle_net", "mask_x_rcnn": "maskx_rcnn"}
 
 
 class PrintedFloat(float):
@@ -42,33 +55,46 @@ def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
+def _files(directory: Path | None = None) -> dict[str, Path]:
+    dirs = [directory] if directory else leaderboard_search_path()
+    out: dict[str, Path] = {}
+    for d in dirs:
+        for p in sorted(d.glob("*.yaml")):
+            if p.stem not in NOT_LEADERBOARDS:
+                out.setdefault(p.stem, p)
+    return out
+
+
 def list_leaderboards(directory: Path | None = None) -> list[str]:
-    """Names (file stems) of the leaderboard files."""
-    d = directory or leaderboards_dir()
-    return sorted(p.stem for p in d.glob("*.yaml") if p.stem not in NOT_LEADERBOARDS)
+    """Names (file stems) of the leaderboard files (of ``directory``, else of every project root)."""
+    return sorted(_files(directory))
 
 
 def load_all(directory: Path | None = None) -> dict[str, Leaderboard]:
-    """Every leaderboard of the folder, by name."""
+    """Every leaderboard, by name."""
     return {n: load_leaderboard(n, directory) for n in list_leaderboards(directory)}
 
 
 def load_leaderboard(name_or_path: str | Path, directory: Path | None = None) -> Leaderboard:
-    """Load one leaderboard by name (``"ficklenet"``) or by path to a YAML file."""
+    """Load one leaderboard by name (``"fickle_net"``) or by path to a YAML file."""
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") and p.exists():
         path = p
         directory = directory or p.parent
     else:
-        directory = directory or leaderboards_dir()
-        path = directory / f"{name_or_path}.yaml"
-        if not path.exists():
-            raise UnknownNameError("leaderboard", str(name_or_path), list_leaderboards(directory))
+        files = _files(directory)
+        if str(name_or_path) not in files:
+            if str(name_or_path) in RENAMED:
+                raise WsisbenchError(f"leaderboard {name_or_path!r} is now called {RENAMED[str(name_or_path)]!r}")
+            raise UnknownNameError("leaderboard", str(name_or_path), files)
+        path = files[str(name_or_path)]
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # safe: a SafeLoader subclass
     except yaml.YAMLError as e:
         raise WsisbenchError(f"{path}: not valid YAML: {e}") from e
-    sources = load_sources(directory if (directory / "sources.yaml").exists() else None)
+    sources = load_sources(directory if directory and (directory / "sources.yaml").exists() else None)
+    if isinstance(raw, dict) and raw.get("documents") is not None:
+        sources = {**sources, **parse_documents(raw["documents"], path)}
     board, problems = _parse(path, raw, sources)
     if problems:
         listing = "\n  - ".join(problems[:40])
@@ -91,7 +117,8 @@ def _label(raw, where: str, problems: list[str]) -> list[str]:
 def _unknown_keys(d: dict, allowed: set[str], where: str, problems: list[str]) -> None:
     extra = sorted(k for k in d if k not in allowed and not str(k).startswith("_"))
     if extra:
-        problems.append(f"{where}: unknown key(s) {', '.join(map(repr, extra))} (allowed: {', '.join(sorted(allowed))})")
+        problems.append(f"{where}: unknown key(s) {', '.join(map(repr, extra))} "
+                        f"(allowed: {', '.join(sorted(allowed))})")
 
 
 def _merge(*layers: dict) -> dict[str, Any]:
@@ -113,11 +140,8 @@ def _merge(*layers: dict) -> dict[str, Any]:
 
 def _check_document(doc, where: str, sources: dict[str, SourceDocument], problems: list[str]) -> None:
     if doc not in sources:
-        problems.append(f"{where}: document {doc!r} is not listed in sources.yaml (known: {', '.join(sorted(sources))})")
-        return
-    f = document_file(sources[doc])
-    if f is not None and not f.exists():
-        problems.append(f"{where}: document {doc!r} should be at {f}, which does not exist")
+        problems.append(f"{where}: document {doc!r} is not listed in sources.yaml or the file's documents "
+                        f"(known: {', '.join(sorted(sources))})")
 
 
 def _parse(path: Path, raw, sources) -> tuple[Leaderboard, list[str]]:
@@ -214,7 +238,8 @@ def _parse_table(board: str, t, ti: int, file_doc, file_defaults: dict, sources,
                 protocol=fields.get("protocol", ""), metric=fields.get("metric", ""), value=cell,
                 decimals=places[-1], unit=fields.get("unit", ""), classes=fields.get("classes", "all"),
                 direction=fields.get("direction"), protocol_presumed=fields.get("protocol_presumed", False),
-                conditions=fields["conditions"], range=tuple(cell_range) if isinstance(cell_range, list) else cell_range,
+                conditions=fields["conditions"],
+                range=tuple(cell_range) if isinstance(cell_range, list) else cell_range,
                 note=" ".join(notes) or None, row_index=ri, column_index=ci))
         grid.append(values)
         grid_places.append(places)

@@ -1,9 +1,9 @@
 """Which leaderboard cells a run reproduces, and which result.json metric each is compared with.
 
-A mapping (``leaderboards/mappings.yaml``, or ``leaderboard = dict(...)`` in a run's config, which then
-replaces the file's mappings for that run) has:
+A mapping (a cell of a method's ``metafile.yaml``, or ``leaderboard = dict(...)`` in a run's config, which
+then replaces the metafile's cells for that run) has:
 
-- ``match``: result.json fields by dotted path -> pattern (``{method: ficklenet, preset: "*"}``),
+- ``match``: result.json fields by dotted path -> pattern (``{method: fickle_net, preset: "*"}``),
 - ``leaderboard``: the file name, ``select``: entry fields -> pattern (one dict, or a list = OR),
 - ``key``: the result.json metrics key of an entry, a template over entry fields (default
   ``"{split}/{metric}"``), and ``metrics``: per-metric keys that override the template.
@@ -15,17 +15,12 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from wsisbench.errors import WsisbenchError
 from wsisbench.leaderboards.schema import Entry, Leaderboard
-from wsisbench.leaderboards.sources import leaderboards_dir
 from wsisbench.leaderboards.units import to_unit
 
-MAPPINGS_SCHEMA = "wsisbench.mappings/1"
 DEFAULT_KEY = "{split}/{metric}"
 #: result.json keys for reported metrics that are not ``<evaluation>/<metric>``.
 DEFAULT_METRIC_KEYS = {
@@ -95,14 +90,14 @@ def _parse(raw: Any, origin: str, index: int, implicit_match: bool = False) -> M
     if extra:
         raise WsisbenchError(f"{where}: unknown key(s) {sorted(extra)} (allowed: {sorted(_MAPPING_KEYS)})")
     if not isinstance(raw.get("leaderboard"), str):
-        raise WsisbenchError(f"{where}: 'leaderboard' (a file name such as 'ficklenet') is required")
+        raise WsisbenchError(f"{where}: 'leaderboard' (a file name such as 'fickle_net') is required")
     select = raw.get("select")
     select = [select] if isinstance(select, dict) else select
     if not isinstance(select, list) or not select or not all(isinstance(s, dict) for s in select):
         raise WsisbenchError(f"{where}: 'select' must be a mapping of entry fields to patterns, or a list of them")
     match = raw.get("match") or {}
     if not implicit_match and not match:
-        raise WsisbenchError(f"{where}: 'match' (e.g. {{method: ficklenet}}) is required in a mappings file")
+        raise WsisbenchError(f"{where}: 'match' (e.g. {{method: fickle_net}}) is required")
     metrics = raw.get("metrics") or {}
     if not isinstance(match, dict) or not isinstance(metrics, dict):
         raise WsisbenchError(f"{where}: 'match' and 'metrics' must be mappings")
@@ -111,18 +106,16 @@ def _parse(raw: Any, origin: str, index: int, implicit_match: bool = False) -> M
                    metrics={str(k): str(v) for k, v in metrics.items()}, origin=origin)
 
 
-def load_mappings(path: Path | None = None) -> list[Mapping]:
-    """The mappings of ``leaderboards/mappings.yaml`` (an empty list when the file is absent)."""
-    path = path or leaderboards_dir() / "mappings.yaml"
-    if not path.exists():
-        return []
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise WsisbenchError(f"{path}: not valid YAML: {e}") from e
-    if raw.get("schema") != MAPPINGS_SCHEMA:
-        raise WsisbenchError(f"{path}: schema must be {MAPPINGS_SCHEMA!r}")
-    return [_parse(m, str(path), i) for i, m in enumerate(raw.get("mappings") or [])]
+def parse_mapping(raw: Any, origin: str, index: int = 0) -> Mapping:
+    """One mapping from its dict (``leaderboard``, ``select``, ``match``, ``key``, ``metrics``, ``name``)."""
+    return _parse(raw, origin, index)
+
+
+def load_mappings() -> list[Mapping]:
+    """The cells of every method's metafile, as mappings (see :mod:`wsisbench.leaderboards.metafile`)."""
+    from wsisbench.leaderboards.metafile import load_metafiles, metafile_mappings
+
+    return [m for meta in load_metafiles().values() for m in metafile_mappings(meta)]
 
 
 def mappings_for_run(run, file_mappings: list[Mapping]) -> list[Mapping]:

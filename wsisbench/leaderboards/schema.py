@@ -21,7 +21,7 @@ ENTRY_FIELDS = (
 #: fields an entry must end up with (``variant`` defaults to the row label).
 REQUIRED_FIELDS = ("method", "backbone", "training", "benchmark", "split", "protocol", "metric", "unit")
 
-FILE_KEYS = {"schema", "paper", "document", "defaults", "tables"}
+FILE_KEYS = {"schema", "paper", "document", "documents", "defaults", "tables"}
 TABLE_KEYS = {"table", "part", "caption", "note", "document", "defaults", "columns", "rows"}
 COLUMN_KEYS = {"label", "note", *ENTRY_FIELDS}
 ROW_KEYS = {"label", "note", "cells", *ENTRY_FIELDS}
@@ -108,7 +108,7 @@ class Table:
 class Leaderboard:
     """All tables of one paper file."""
 
-    name: str  # file stem, e.g. "mask_x_rcnn"
+    name: str  # file stem, e.g. "maskx_rcnn"
     path: str
     paper: str
     document: str

@@ -44,7 +44,8 @@ def check_entry(e: Entry) -> list[str]:
         if msg:
             problems.append(msg)
     if e.metric in METRICS and e.unit in UNITS and e.unit not in METRICS[e.metric].units:
-        problems.append(f"unit {e.unit!r} does not fit metric {e.metric!r} (allowed: {', '.join(METRICS[e.metric].units)})")
+        problems.append(f"unit {e.unit!r} does not fit metric {e.metric!r} "
+                        f"(allowed: {', '.join(METRICS[e.metric].units)})")
     if e.unit == "percent" and is_number(e.value) and not 0 <= e.value <= 100 and e.metric != "memory_increase":
         problems.append(f"value {e.value} is outside [0, 100] for a percent")
     if not isinstance(e.protocol_presumed, bool):

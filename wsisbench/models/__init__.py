@@ -1,2 +1,5 @@
-"""Registered network parts (``wsisbench.registry.MODELS``); importing this package registers them."""
-from . import backbones, classifiers, dsrg, ficklenet  # noqa: F401
+"""Registered network parts that several methods share (``wsisbench.registry.MODELS``); importing registers them.
+
+Method-only parts live in their method's folder (``wsisbench/methods/<name>/``).
+"""
+from . import backbones, classifiers, detectors, dsrg, segmentors  # noqa: F401

@@ -8,6 +8,8 @@ from typing import Any, Sequence
 from mmengine.config import Config
 from mmengine.dist import barrier, get_dist_info
 
+from wsisbench.errors import WsisbenchError
+
 
 @dataclass
 class RunContext:
@@ -21,6 +23,7 @@ class RunContext:
         benchmark: the resolved :class:`wsisbench.benchmarks.BenchmarkSpec`.
         data_root: the benchmark's root directory on disk.
         config_hash: identity of this run's config (manifests carry it).
+        stage: the stage running now (set by the runner); ``artifact`` lets it read its declared inputs only.
     """
 
     cfg: Config
@@ -30,6 +33,7 @@ class RunContext:
     benchmark: Any
     data_root: Path
     config_hash: str
+    stage: Any = None
     extras: dict = field(default_factory=dict)
 
     @property
@@ -56,9 +60,21 @@ class RunContext:
         """This rank's share of ``items`` (round-robin), for stages that split work across processes."""
         return list(items[self.rank::self.world_size])
 
-    def stage_dir(self, name: str) -> Path:
-        """The finished directory of an earlier stage (its artifacts are complete when a stage runs)."""
-        return self.work_dir / name
+    def artifact(self, stage: str, name: str = "") -> Path:
+        """``<work_dir>/<stage>/<name>``: an artifact of a finished stage that the running stage reads.
+
+        ``stage`` must be one of the running stage's ``inputs`` (so reuse can follow the dependencies), and
+        the artifact must exist; an empty ``name`` gives the stage folder itself.
+        """
+        current = self.stage
+        if current is not None and stage not in current.inputs:
+            raise WsisbenchError(f"stage {current.name!r} reads an artifact of {stage!r} but does not declare it "
+                                 f"in its inputs {list(current.inputs)}")
+        path = self.work_dir / stage / name if name else self.work_dir / stage
+        if not path.exists():
+            raise WsisbenchError(f"{path}: artifact {name!r} of stage {stage!r} is missing (did that stage "
+                                 f"finish?)")
+        return path
 
     def log(self, message: str) -> None:
         if self.is_main:

@@ -14,25 +14,38 @@ from .stage import Stage
 def require_pretrained(cfg: Config) -> None:
     """Paper presets set ``requires_pretrained = True``: ``pretrained`` must name an existing checkpoint.
 
-    Nothing can be downloaded on these machines, so ImageNet weights are the user's to supply.
+    ``pretrained`` is one path (``--cfg-options pretrained=PATH``), or, for a preset whose networks start
+    from different ImageNet backbones, one path per network (``pretrained.classifier=PATH
+    pretrained.segmenter=PATH``). Nothing can be downloaded here, so ImageNet weights are the user's to supply.
     """
-    if not cfg.get("requires_pretrained", False):
-        return
-    path = cfg.get("pretrained")
-    hint = (f"preset {cfg.get('preset')!r} of {cfg.method!r} starts from ImageNet weights "
-            f"({cfg.get('pretrained_description', 'a backbone checkpoint')}); pass "
-            f"--cfg-options pretrained=/path/to/checkpoint.pth")
-    if not path:
-        raise WsisbenchError(f"{hint} (no model hub is reachable, so none is downloaded)")
-    if not Path(path).expanduser().is_file():
-        raise WsisbenchError(f"pretrained checkpoint {path} does not exist; {hint}")
+    value = cfg.get("pretrained")
+    entries = dict(value) if isinstance(value, dict) else {"": value}
+    for network, path in entries.items():
+        key = f"pretrained.{network}" if network else "pretrained"
+        if path:
+            if not Path(str(path)).expanduser().is_file():
+                raise WsisbenchError(f"{key}: checkpoint {path} does not exist")
+            continue
+        if cfg.get("requires_pretrained", False):
+            raise WsisbenchError(
+                f"preset {cfg.get('preset')!r} of {cfg.method!r} starts from ImageNet weights "
+                f"({cfg.get('pretrained_description', 'a backbone checkpoint')}): pass --cfg-options {key}=PATH "
+                f"(no model hub is reachable, so none is downloaded)")
+
+
+def pretrained_for(cfg: Config, network: str | None = None) -> str | None:
+    """The ImageNet checkpoint of ``network`` (``cfg.pretrained``, or its entry for that network), or None."""
+    value = cfg.get("pretrained")
+    if isinstance(value, dict):
+        value = value.get(network) if network else None
+    return str(Path(str(value)).expanduser()) if value else None
 
 
 def apply_pretrained(model_cfg: dict, cfg: Config, submodule: str = "backbone") -> dict:
     """Point ``model_cfg[submodule]`` at ``cfg.pretrained`` (an mmengine ``Pretrained`` init) when it is set."""
-    if cfg.get("pretrained"):
-        model_cfg[submodule]["init_cfg"] = dict(type="Pretrained",
-                                                checkpoint=str(Path(cfg.pretrained).expanduser()))
+    path = pretrained_for(cfg)
+    if path:
+        model_cfg[submodule]["init_cfg"] = dict(type="Pretrained", checkpoint=path)
     return model_cfg
 
 

@@ -10,13 +10,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from wsisbench.errors import WsisbenchError
 from wsisbench.leaderboards.mapping import load_mappings, pairs_for_run
 from wsisbench.leaderboards.units import from_unit
 from wsisbench.regression.reference import Reference
-from wsisbench.regression.tolerance import (LEADERBOARD_TOLERANCES, Tolerance, lower_is_better, metric_kind,
-                                            parse_tolerance, pick)
+from wsisbench.regression.tolerance import (
+    LEADERBOARD_TOLERANCES,
+    Tolerance,
+    lower_is_better,
+    metric_kind,
+    parse_tolerance,
+    pick,
+)
 
 OK, FAIL, MISSING, NOT_MEASURED, SKIPPED = "ok", "FAIL", "MISSING", "not measured", "skipped"
+#: the reference run's metric was undefined (NaN) and so is the checked run's: reported, not a failure
+BOTH_UNDEFINED = "ok (undefined)"
 
 
 @dataclass
@@ -40,16 +49,61 @@ class CheckRow:
         return self.status in (FAIL, MISSING)
 
 
+def _nan(x) -> bool:
+    return isinstance(x, float) and math.isnan(x)
+
+
 def _status(measured, reference: float, tol: Tolerance, lower: bool, missing: str = MISSING) -> str:
-    if measured is None or (isinstance(measured, float) and math.isnan(measured)):
+    """A missing metric is ``missing``; a measured NaN fails, unless the reference is NaN too (both undefined);
+    a finite measurement against an undefined reference fails (the metric changed meaning)."""
+    if measured is None:
         return missing
+    if _nan(reference):
+        return BOTH_UNDEFINED if _nan(measured) else FAIL
+    if _nan(measured):
+        return FAIL
     t = tol.absolute(reference)
     bad = measured > reference + t if lower else measured < reference - t
     return FAIL if bad else OK
 
 
+def config_differences(old: dict, new: dict, prefix: str = "", limit: int = 8) -> list[str]:
+    """Dotted keys whose values differ between two config dicts (at most ``limit``)."""
+    out: list[str] = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key, "<absent>"), new.get(key, "<absent>")
+        where = f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += config_differences(a, b, f"{where}.", limit - len(out))
+        elif a != b:
+            out.append(f"{where}: {str(a)[:60]} -> {str(b)[:60]}")
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+def require_same_run_identity(run, ref: Reference) -> None:
+    """Refuse a reference of another method, preset, config or data: the message names the difference."""
+    where = f"reference {ref.path or '?'} does not fit run {run.path}"
+    if (ref.method, ref.preset) != (run.method, run.preset):
+        raise WsisbenchError(f"{where}: it is for {ref.method}/{ref.preset}, the run is {run.method}/{run.preset}")
+    run_hash = run.raw.get("config_hash", "")
+    if ref.config_hash != run_hash:
+        diff = config_differences(ref.config, run.config) if ref.config and run.config else []
+        raise WsisbenchError(f"{where}: another config (reference config hash {ref.config_hash}, run {run_hash})"
+                             + (f"; differing keys: {'; '.join(diff)}" if diff else ""))
+    run_data = (run.raw.get("data_fingerprint") or {}).get("content")
+    if ref.data_fingerprint.get("content") != run_data:
+        raise WsisbenchError(f"{where}: other data (reference data {ref.data_fingerprint.get('content')} at "
+                             f"{ref.data_fingerprint.get('root')}, run data {run_data} at "
+                             f"{(run.raw.get('data_fingerprint') or {}).get('root')})")
+
+
 def check_against_reference(run, ref: Reference, overrides: dict[str, Tolerance] | None = None) -> list[CheckRow]:
-    """Every metric of ``ref`` for ``run``; a metric the run no longer reports is MISSING (a failure)."""
+    """Every metric of ``ref`` for ``run``; a metric the run no longer reports is MISSING (a failure).
+
+    The run must be of the reference's method, preset, config and data (:func:`require_same_run_identity`)."""
+    require_same_run_identity(run, ref)
     rows = []
     for key, m in ref.metrics.items():
         tol = pick(key, overrides or {}) or m.tolerance
@@ -110,6 +164,12 @@ def failure_messages(rows: list[CheckRow]) -> list[str]:
         if r.status == MISSING:
             out.append(f"{r.metric}: run {r.run} does not report it (reference {_num(r.reference)}, "
                        f"tolerance {r.tolerance}, from {r.source})")
+        elif r.status == FAIL and _nan(r.measured):
+            out.append(f"{r.metric}: run {r.run} measured NaN (undefined) where the reference is {_num(r.reference)} "
+                       f"(from {r.source})")
+        elif r.status == FAIL and _nan(r.reference):
+            out.append(f"{r.metric}: run {r.run} measured {_num(r.measured)} where the reference is undefined (NaN) "
+                       f"(from {r.source})")
         elif r.status == FAIL:
             op, sign = (">", "+") if r.lower_is_better else ("<", "-")
             out.append(f"{r.metric}: run {r.run} measured {_num(r.measured)} {op} {_num(r.limit)} = reference "

@@ -42,7 +42,8 @@ def parse_tolerance(spec, where: str = "tolerance") -> Tolerance:
     try:
         amount = float(text[:-1] if relative else text)
     except ValueError:
-        raise WsisbenchError(f"{where}: {spec!r} is not a tolerance (write 0.02 for absolute or 50% for relative)") from None
+        raise WsisbenchError(f"{where}: {spec!r} is not a tolerance (write 0.02 for absolute or 50% for "
+                             f"relative)") from None
     if not math.isfinite(amount) or amount < 0:
         raise WsisbenchError(f"{where}: tolerance {spec!r} must be a non-negative number")
     return Tolerance(amount, relative)

@@ -1,7 +1,7 @@
 """Reports from result.json files: tables (pandas), plots (matplotlib, Agg) and three output formats.
 
 >>> from wsisbench.reporting import write_report
->>> write_report(["work_dirs/ficklenet_embedded"], "html", "reports/ficklenet")
+>>> write_report(["work_dirs/fickle_net/embedded"], "html", "reports/fickle_net")
 
 One concept per module: ``results`` (read result.json), ``tables``, ``paper_tables`` (the papers' layouts
 regenerated), ``plots``, ``overlays`` (qualitative figures), ``build`` (assemble), ``markdown`` /

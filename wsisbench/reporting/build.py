@@ -1,19 +1,21 @@
 """Assemble a :class:`~wsisbench.reporting.model.Report` from runs and leaderboards.
 
 Sections: runs, metrics, comparison with reported numbers (+ bar plot), the papers' tables regenerated
-in their own layout, per-class tables and bars, precision-recall curves, run time and memory,
-qualitative overlays, provenance. Sections without data are left out; a banner warns whenever a run
-used embedded (or unknown) data.
+in their own layout, the papers' claims decided on the runs (when they cover any), per-class tables and
+bars, precision-recall curves, run time and memory, qualitative overlays, provenance. Sections without data
+are left out; a banner warns whenever a run used embedded (or unknown) data. Several seeds of one
+configuration are shown as mean ± std.
 """
 from __future__ import annotations
 
 import re
 
 from wsisbench import __version__
+from wsisbench.errors import WsisbenchError
 from wsisbench.leaderboards.loader import load_all, load_leaderboard
 from wsisbench.leaderboards.mapping import load_mappings, pairs_for_run
 from wsisbench.reporting import overlays, paper_tables, plots, tables
-from wsisbench.reporting.formatting import (EMBEDDED_BANNER, EMBEDDED_FOOTNOTE, UNKNOWN_BANNER, UNKNOWN_FOOTNOTE)
+from wsisbench.reporting.formatting import EMBEDDED_BANNER, EMBEDDED_FOOTNOTE, UNKNOWN_BANNER, UNKNOWN_FOOTNOTE
 from wsisbench.reporting.model import FigureBlock, Report, Section, TableBlock, TextBlock
 from wsisbench.reporting.results import RunResult
 
@@ -48,8 +50,8 @@ def build_report(runs: list[RunResult], leaderboard: str | None = None, title: s
     foot = _data_footnotes(runs)
 
     s = Section("Runs")
-    s.blocks.append(TableBlock("runs", "Runs in this report (data: embedded = generated benchmark, paper = real dataset).",
-                               tables.runs_table(runs), foot))
+    s.blocks.append(TableBlock("runs", "Runs in this report (data: embedded = generated benchmark, paper = real "
+                                       "dataset).", tables.runs_table(runs), foot))
     s.blocks.append(TableBlock("metrics", "Metrics from result.json (quality in percent, time in s, memory in MiB).",
                                tables.metrics_table(runs), foot))
     report.sections.append(s)
@@ -57,13 +59,13 @@ def build_report(runs: list[RunResult], leaderboard: str | None = None, title: s
     s = Section("Comparison with reported numbers")
     if pairs:
         frame, notes = tables.comparison_table(pairs)
-        s.blocks.append(TableBlock("comparison", "Ours against the numbers reported in the papers (delta = ours - reported).",
-                                   frame, foot + notes))
+        s.blocks.append(TableBlock("comparison", "Ours against the numbers reported in the papers (delta = ours - "
+                                                 "reported).", frame, foot + notes))
         png = plots.comparison_bars(pairs)
         if png:
             s.blocks.append(FigureBlock("comparison", "Ours vs reported (percent metrics).", png))
     else:
-        s.blocks.append(TextBlock("No run maps onto a leaderboard row (see leaderboards/mappings.yaml or a config's "
+        s.blocks.append(TextBlock("No run maps onto a leaderboard row (see the method's metafile.yaml or a config's "
                                   "'leaderboard' field)."))
     report.sections.append(s)
 
@@ -80,12 +82,39 @@ def build_report(runs: list[RunResult], leaderboard: str | None = None, title: s
                                        foot + notes))
         report.sections.append(s)
 
+    _claims_section(report, runs, foot)
     _per_class_section(report, runs, foot)
     _pr_section(report, runs)
     _profile_section(report, runs, foot)
     _qualitative_section(report, runs)
     _provenance_section(report, runs)
     return report
+
+
+def _claims_section(report: Report, runs: list[RunResult], foot: list[str]) -> None:
+    """The verdicts on the papers' claims whose presets the runs cover (see docs/claims.md)."""
+    from wsisbench.comparison import claims_covered, evaluate_claims, group_run_sets
+    from wsisbench.comparison.tables import verdicts_frame
+    from wsisbench.leaderboards.metafile import load_claims
+
+    s = Section("Claims")
+    try:
+        run_sets = group_run_sets(runs)
+        covered = claims_covered(load_claims(), run_sets)
+        if not covered:
+            return
+        verdicts = evaluate_claims(covered, run_sets)
+    except WsisbenchError as e:
+        s.blocks.append(TextBlock(f"The papers' claims could not be decided on these runs: {e}"))
+        report.sections.append(s)
+        return
+    frame, notes = verdicts_frame(verdicts)
+    s.blocks.append(TableBlock(
+        "claims", "The papers' claims on these runs: left - right in percent points with a 95 % bootstrap interval "
+                  "over images and seeds; reproduced / contradicted when the interval excludes 0 in the paper's / the "
+                  "other direction, inconclusive when it contains 0, not run without runs of a side (docs/claims.md).",
+        frame, foot + notes))
+    report.sections.append(s)
 
 
 def _per_class_section(report: Report, runs: list[RunResult], foot: list[str]) -> None:
@@ -98,7 +127,8 @@ def _per_class_section(report: Report, runs: list[RunResult], foot: list[str]) -
             frame = tables.per_class_table(runs, ev, m)
             if frame is None:
                 continue
-            s.blocks.append(TableBlock(f"per_class_{slug(ev)}_{slug(m)}", f"{ev}: per-class {m} (percent).", frame, foot))
+            s.blocks.append(TableBlock(f"per_class_{slug(ev)}_{slug(m)}", f"{ev}: per-class {m} (percent).", frame,
+                                       foot))
             png = plots.per_class_bars(runs, ev, m)
             if png:
                 s.blocks.append(FigureBlock(f"per_class_{slug(ev)}_{slug(m)}", f"{ev}: per-class {m}.", png))
@@ -112,7 +142,8 @@ def _pr_section(report: Report, runs: list[RunResult]) -> None:
         for ev in r.evaluations:
             png = plots.pr_curves(r, ev)
             if png:
-                s.blocks.append(FigureBlock(f"pr_{slug(r.name)}_{slug(ev)}", f"{r.name}, {ev}: precision-recall curves.", png))
+                s.blocks.append(FigureBlock(f"pr_{slug(r.name)}_{slug(ev)}",
+                                            f"{r.name}, {ev}: precision-recall curves.", png))
     if s.blocks:
         report.sections.append(s)
 
@@ -150,9 +181,10 @@ def _provenance_section(report: Report, runs: list[RunResult]) -> None:
     for r in runs:
         env = r.environment or {}
         pk = env.get("packages") or {}
-        rows.append({"run": tables.run_label(r), "result": str(r.path), "git commit": str(env.get("git_commit", ""))[:12],
-                     "python": str(env.get("python", "")),
+        rows.append({"run": tables.run_label(r), "result": str(r.path),
+                     "git commit": str(env.get("git_commit", ""))[:12], "python": str(env.get("python", "")),
                      "packages": ", ".join(f"{k} {v}" for k, v in sorted(pk.items())[:8])})
-    s = Section("Provenance", [TableBlock("provenance", f"Where the numbers come from (report by wsisbench {__version__}).",
+    s = Section("Provenance", [TableBlock("provenance",
+                                          f"Where the numbers come from (report by wsisbench {__version__}).",
                                           pd.DataFrame(rows))])
     report.sections.append(s)

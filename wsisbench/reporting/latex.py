@@ -79,7 +79,8 @@ def column_spec(frame: pd.DataFrame, size: str) -> tuple[str, bool]:
         if current <= 50:
             break
         wrap[widest] = max(50.0, current - (total - page) if total - page < current / 2 else current * 0.7)
-    spec = "".join(rf">{{\raggedright\arraybackslash}}p{{{wrap[c] - 6:.0f}pt}}" if c in wrap else ("r" if _is_numeric(frame, c) else "l")
+    spec = "".join(rf">{{\raggedright\arraybackslash}}p{{{wrap[c] - 6:.0f}pt}}" if c in wrap
+                   else ("r" if _is_numeric(frame, c) else "l")
                    for c in frame.columns)
     return spec, landscape
 
@@ -92,7 +93,8 @@ def frame_to_latex(frame: pd.DataFrame, caption: str, label: str, footnotes: lis
     head = " & ".join(rf"\textbf{{{escape(c)}}}" for c in frame.columns) + r" \\"
     lines = [r"\begin{landscape}"] if landscape else []
     lines += ["{" + size, rf"\begin{{longtable}}{{{spec}}}",
-              rf"\caption{{{escape(caption)}}}\label{{tab:{label}}}\\", r"\toprule", head, r"\midrule", r"\endfirsthead",
+              rf"\caption{{{escape(caption)}}}\label{{tab:{label}}}\\", r"\toprule", head, r"\midrule",
+              r"\endfirsthead",
               r"\toprule", head, r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot"]
     for row in frame.itertuples(index=False):
         lines.append(" & ".join(escape(v) for v in row) + r" \\")

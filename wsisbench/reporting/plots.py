@@ -56,7 +56,8 @@ def per_class_bars(runs: list[RunResult], evaluation: str, metric: str) -> bytes
     ax = fig.add_subplot()
     _grouped_bars(ax, classes, {n: [v.get(c, np.nan) for c in classes] for n, v in series.items()})
     ax.set_ylabel(f"{metric} (%)")
-    ax.set_title(f"{evaluation}: per-class {metric}" + (f" (first {MAX_CLASSES} classes)" if len(classes) == MAX_CLASSES else ""))
+    shown = f" (first {MAX_CLASSES} classes)" if len(classes) == MAX_CLASSES else ""
+    ax.set_title(f"{evaluation}: per-class {metric}{shown}")
     return to_png(fig)
 
 

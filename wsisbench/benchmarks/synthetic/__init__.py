@@ -42,18 +42,18 @@ parameters, the seed and the generator version: regenerating gives byte-identica
 API
 ---
 ``ensure_embedded(root=None, **params) -> Path`` (generate if absent), ``generate_embedded(out_dir, **params)``
-(always generate), ``load_meta(root) -> dict``, ``embedded_root(params) -> Path`` (the cache location), ``is_generated(root, params) -> bool``.
+(always generate), ``load_meta(root) -> dict``, ``embedded_root(params) -> Path`` (the cache location),
+``is_generated(root, params) -> bool``.
 """
+from wsisbench.benchmarks.generated import default_band_width, default_home, image_rng
+
 from .classes import CLASS_SPECS, EMBEDDED_CLASS_SPLIT, EMBEDDED_CLASSES
 from .generate import (
     GENERATOR_VERSION,
     EmbeddedParams,
-    default_band_width,
-    default_home,
     embedded_root,
     ensure_embedded,
     generate_embedded,
-    image_rng,
     is_generated,
     load_meta,
 )

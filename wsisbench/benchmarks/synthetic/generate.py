@@ -1,26 +1,17 @@
-"""Generating the embedded benchmark: parameters, cache location, atomic generation and ``meta.json``.
+"""Generating the embedded benchmark: parameters, the scenes and counts of every image, ``meta.json``.
 
-Every image has its own random generator, ``PCG64(SeedSequence([seed, split_key, index]))``, so an image
-depends only on (generator version, scene parameters, seed, split, index): not on the order of generation
-nor on the size of the other split. Equal parameters give byte-identical files.
+Cache location, per-image random streams (:func:`~wsisbench.benchmarks.generated.image_rng`), atomic generation
+and the lock are those of every generated benchmark (:mod:`wsisbench.benchmarks.generated`).
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
 import os
-import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
-import numpy as np
-
-from wsisbench.errors import DataError, WsisbenchError
-from wsisbench.utils.atomic import atomic_directory, atomic_write_json
-from wsisbench.utils.hashing import stable_hash
+from wsisbench.benchmarks.generated import SPLITS, GeneratedParams, image_id, image_rng, layout
+from wsisbench.utils.atomic import atomic_write_json
 
 from .classes import EMBEDDED_CLASS_SPLIT, EMBEDDED_CLASSES
 from .encoding import encode_jpeg, voc_colormap
@@ -31,13 +22,10 @@ from .writers_voc import VocWriter
 
 #: bump whenever the same parameters would give different files
 GENERATOR_VERSION = 1
-GENERATOR_NAME = "wsisbench.synthetic"
-SPLITS = ("train", "val")
-_SPLIT_KEYS = {"train": 1, "val": 2}
 
 
 @dataclass(frozen=True)
-class EmbeddedParams:
+class EmbeddedParams(GeneratedParams, name="wsisbench.synthetic", version=GENERATOR_VERSION, label="embedded"):
     """What the benchmark's content depends on. Defaults: 600 train + 150 val images of 128 x 128 px."""
 
     num_train: int = 600
@@ -52,7 +40,7 @@ class EmbeddedParams:
     max_scale: float = 0.55  #: largest object extent / image side
 
     def __post_init__(self):
-        checks = [
+        self._check([
             (self.num_train >= 1, "num_train must be >= 1"),
             (self.num_val >= 1, "num_val must be >= 1"),
             (32 <= self.image_size <= 4096, "image_size must be in [32, 4096] pixels"),
@@ -62,18 +50,11 @@ class EmbeddedParams:
             (1 <= self.jpeg_quality <= 95, "jpeg_quality must be in [1, 95]"),
             (1 <= self.min_instances <= self.max_instances <= 16, "need 1 <= min_instances <= max_instances <= 16"),
             (0.05 <= self.min_scale <= self.max_scale <= 0.9, "need 0.05 <= min_scale <= max_scale <= 0.9"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise WsisbenchError(f"embedded benchmark parameters: {message} (got {self})")
+        ])
 
     def resolved(self) -> dict:
-        """All parameters with the automatic ones filled in (what ``meta.json`` records and the hash covers)."""
-        d = asdict(self)
-        d["band_width"] = default_band_width(self.image_size) if self.band_width is None else self.band_width
-        d["min_interior_px"] = max(4, round(20 * (self.image_size / 128) ** 2))
-        d["min_visible_fraction"] = 0.25
-        return d
+        """All parameters with the automatic ones filled in, ``min_visible_fraction`` included."""
+        return dict(super().resolved(), min_visible_fraction=0.25)
 
     def scene_params(self) -> SceneParams:
         r = self.resolved()
@@ -82,103 +63,24 @@ class EmbeddedParams:
                            band_width=r["band_width"], min_visible_fraction=r["min_visible_fraction"],
                            min_interior_px=r["min_interior_px"])
 
-    def digest(self) -> str:
-        """Short hash of generator name, version and resolved parameters."""
-        return stable_hash({"generator": GENERATOR_NAME, "version": GENERATOR_VERSION,
-                            "params": self.resolved()}, length=10)
 
-    def dir_name(self) -> str:
-        return f"embedded-v{GENERATOR_VERSION}-{self.digest()}"
-
-
-def default_band_width(image_size: int) -> int:
-    """VOC draws ~5 px void bands on ~500 px images; here 1 px per 64 px of image side, at least 1
-    (2 px at 128 px)."""
-    return max(1, round(image_size / 64))
-
-
-def default_home() -> Path:
-    """``$WSISBENCH_HOME`` or ``~/.cache/wsisbench``."""
-    return Path(os.environ.get("WSISBENCH_HOME") or "~/.cache/wsisbench").expanduser()
-
-
-def embedded_root(params: EmbeddedParams | None = None) -> Path:
-    """Where :func:`ensure_embedded` keeps the benchmark for ``params`` by default:
-    ``<home>/benchmarks/embedded-v<version>-<hash>``."""
-    return default_home() / "benchmarks" / (params or EmbeddedParams()).dir_name()
-
-
-def image_id(split: str, index: int) -> str:
-    return f"{split}_{index:06d}"
-
-
-def image_rng(seed: int, split: str, index: int) -> np.random.Generator:
-    """The random generator of one image, independent of every other image's."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, _SPLIT_KEYS[split], index])))
-
-
-def load_meta(root: str | os.PathLike) -> dict:
-    """Read ``<root>/meta.json`` of an embedded benchmark."""
-    path = Path(root) / "meta.json"
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DataError(f"{path}: missing; {root} is not a generated embedded benchmark") from None
-    except (OSError, ValueError) as e:
-        raise DataError(f"{path}: unreadable ({e})") from None
-
-
-def _is_benchmark(root: Path) -> bool:
-    try:
-        return load_meta(root).get("generator", {}).get("name") == GENERATOR_NAME
-    except DataError:
-        return False
-
-
-def is_generated(root: str | os.PathLike, params: EmbeddedParams | None = None) -> bool:
-    """True when ``root`` holds a complete embedded benchmark generated with ``params`` (default parameters
-    when None) by this generator version."""
-    params = params or EmbeddedParams()
-    try:
-        return load_meta(root).get("generator", {}).get("hash") == params.digest()
-    except DataError:
-        return False
-
-
-def _param_diff(meta: dict, params: EmbeddedParams) -> str:
-    """``"seed 0 -> 2, ..."``: how ``params`` differ from those recorded in ``meta``."""
-    old = dict(meta.get("generator", {}).get("params", {}), version=meta.get("generator", {}).get("version"))
-    new = dict(params.resolved(), version=GENERATOR_VERSION)
-    diff = [f"{k} {old.get(k)} -> {v}" for k, v in new.items() if old.get(k) != v]
-    return ", ".join(diff) or "same parameters, different hash"
+GENERATOR = EmbeddedParams.generator
+#: ``embedded_root(params=None) -> Path``: where :func:`ensure_embedded` keeps the benchmark for ``params`` by
+#: default, ``<home>/benchmarks/embedded-v<version>-<hash>``
+embedded_root = GENERATOR.cache_root
+#: ``load_meta(root) -> dict``: read ``<root>/meta.json`` of an embedded benchmark
+load_meta = GENERATOR.load_meta
+#: ``is_generated(root, params=None) -> bool``: True when ``root`` holds a complete embedded benchmark generated
+#: with ``params`` (defaults when None) by this generator version
+is_generated = GENERATOR.is_generated
 
 
 def _meta(params: EmbeddedParams, counts: dict) -> dict:
-    palette = voc_colormap(256)
     return {
-        "name": "embedded",
-        "generator": {"name": GENERATOR_NAME, "version": GENERATOR_VERSION, "hash": params.digest(),
-                      "params": params.resolved()},
-        "seed": params.seed,
-        "image_size": params.image_size,
-        "classes": list(EMBEDDED_CLASSES),
-        "num_classes": len(EMBEDDED_CLASSES),
-        "label_indices": {"background": 0, **{n: i for i, n in enumerate(EMBEDDED_CLASSES, start=1)},
-                          "void": VOID},
-        "ignore_index": VOID,
-        "band_width": params.resolved()["band_width"],
-        "palette": palette[: len(EMBEDDED_CLASSES) + 1].tolist(),
-        "void_color": palette[VOID].tolist(),
+        **GENERATOR.meta(params, EMBEDDED_CLASSES, voc_colormap(256), VOID),
         "class_split": {k: list(v) for k, v in EMBEDDED_CLASS_SPLIT.items()},
-        "splits": list(SPLITS),
         "counts": counts,
-        "layout": {
-            "voc": "VOC2012",
-            "voc_image_sets": {s: f"VOC2012/ImageSets/Segmentation/{s}.txt" for s in (*SPLITS, "trainval")},
-            "coco": {s: f"annotations/instances_{s}.json" for s in SPLITS},
-            "coco_image_dir": "VOC2012/JPEGImages",
-            "lid": "LID",
-        },
+        "layout": layout(),
     }
 
 
@@ -228,34 +130,12 @@ def generate_embedded(out_dir: str | os.PathLike, *, progress: bool = True,
     """Always generate the benchmark into ``out_dir`` (replacing a benchmark already there).
 
     ``kwargs`` are the fields of :class:`EmbeddedParams` (``num_train``, ``num_val``, ``image_size``,
-    ``seed``, ``band_width``, ...), or pass ``params`` whole. The benchmark is built in a temporary sibling directory and renamed into
-    place, so ``out_dir`` is either complete or absent. A directory that exists and is neither empty nor an
-    embedded benchmark is never replaced. Returns ``out_dir``.
+    ``seed``, ``band_width``, ...), or pass ``params`` whole. The benchmark is built in a temporary sibling
+    directory and renamed into place, so ``out_dir`` is either complete or absent. A directory that exists and is
+    neither empty nor an embedded benchmark is never replaced. Returns ``out_dir``.
     """
-    if params is not None and kwargs:
-        raise TypeError("pass either params or keyword parameters, not both")
-    p = params if params is not None else EmbeddedParams(**kwargs)
-    out = Path(out_dir).expanduser()
-    if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or _is_benchmark(out))):
-        raise DataError(f"{out}: exists and is not an embedded benchmark; refusing to replace it "
-                        f"(choose another directory)")
-    with atomic_directory(out) as tmp:
-        _write_benchmark(Path(tmp), p, progress)
-    return out
-
-
-@contextlib.contextmanager
-def _lock(root: Path) -> Iterator[None]:
-    """An exclusive lock on ``root`` (a file in the system's temporary directory named by the hash of the
-    absolute path) so that two processes on this machine do not generate the same benchmark at once."""
-    lock_dir = Path(tempfile.gettempdir()) / "wsisbench-locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"{stable_hash(str(root.absolute()))}.lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    p = GENERATOR.params(params, **kwargs)
+    return GENERATOR.generate(out_dir, lambda out: _write_benchmark(out, p, progress))
 
 
 def ensure_embedded(root: str | os.PathLike | None = None, *, force: bool = False, progress: bool = True,
@@ -269,16 +149,4 @@ def ensure_embedded(root: str | os.PathLike | None = None, *, force: bool = Fals
     benchmark); in the cache such a directory is simply regenerated.
     """
     p = EmbeddedParams(**params)
-    in_cache = root is None
-    root = embedded_root(p) if root is None else Path(root).expanduser()
-    with _lock(root):
-        if root.exists() and not force:
-            if is_generated(root, p):
-                return root
-            if not in_cache and _is_benchmark(root):
-                raise DataError(f"{root}: holds an embedded benchmark with other parameters "
-                                f"({_param_diff(load_meta(root), p)}); use force=True (--force) to replace it "
-                                f"or choose another directory")
-            if not in_cache and (not root.is_dir() or any(root.iterdir())):
-                raise DataError(f"{root}: exists and is not an embedded benchmark; choose another directory")
-        return generate_embedded(root, progress=progress, params=p)
+    return GENERATOR.ensure(root, p, force=force, write=lambda out: _write_benchmark(out, p, progress))

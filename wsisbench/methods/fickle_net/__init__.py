@@ -1,15 +1,13 @@
-"""FickleNet end to end (issue 6): classifier, stochastic localization maps, DSRG segmenter, evaluation.
+"""FickleNet (Lee et al., CVPR 2019, arXiv:1902.10421): classifier with stochastic hidden-unit selection,
+localization maps from N stochastic passes, DSRG segmenter. See README.md in this folder.
 
-Importing this package registers the method ``fickle_net`` (:class:`FickleNet`), the model
-``FickleNetImageClassifier``, the dataset ``SeedSegDataset`` and the transforms ``LoadSeedMaps``,
-``SegRandomFlip``, ``SegRandomResizeCrop`` and ``PackSeedSegInputs``; it also imports
-:mod:`wsisbench.models.segmentors` (the DeepLab segmenters). See README.md in this folder.
+Importing this package registers the method ``fickle_net`` (:class:`FickleNet`), the models
+``FickleNetHead``, ``NaiveFickleNetHead``, ``FickleNetClassifier`` and ``FickleNetImageClassifier``, the
+dataset ``SeedSegDataset`` and the transforms of the segmenter's data (``segmenter_data.py``).
 """
-from wsisbench.models import segmentors  # noqa: F401  (registers the segmenters)
+from wsisbench.models import segmentors  # noqa: F401  (the DeepLab segmenters the presets name)
 
-from . import classifier_model, load_seed_maps, pack_seed_seg_inputs, seed_dataset  # noqa: F401
-from . import seg_random_flip, seg_random_resize_crop  # noqa: F401
-from .fast_cams import map_statistics
-from .method import STAGE_INPUTS, FickleNet
+from . import classifier, head, segmenter_data  # noqa: F401  (registers the models, dataset, transforms)
+from .method import FickleNet
 
-__all__ = ["FickleNet", "STAGE_INPUTS", "map_statistics"]
+__all__ = ["FickleNet"]

@@ -1,31 +1,112 @@
-"""Closed-form Grad-CAM of FickleNet's stochastic passes (same maps as autograd, ~10x faster on a CPU).
+"""Closed-form Grad-CAM of FickleNet's stochastic passes (the same maps as autograd, ~10x faster on a CPU).
 
 The head is linear after the mask: ``S^c = 1/(HW) * sum_{i,j} sum_{ch,u,v} W[c,ch,u,v] m[ch,i,j,u,v]
-x_pad[ch, i+u, j+v] + b_c``. So ``dS^c/dx[ch, a, b]`` needs no backward pass, and the element-wise
-Grad-CAM of the seed's eq. (1) is, per pass and pixel p = (a, b),
+x_pad[ch, i+u, j+v] + b_c``. So ``dS^c/dx[ch, a, b]`` needs no backward pass, and the element-wise Grad-CAM of
+eq. (1) is, per pass and pixel p = (a, b),
 
     M^c(p) = ReLU( 1/(HW) * sum_{ch, o} x[ch, p] * W[c, ch, o] * valid[o, p] * m'[ch, o, p] )
 
-with m' the mask in pixel layout (:mod:`.pixel_masks`): 1 at the centre offset, ``keep / (1 - p)``
-elsewhere (``keep`` Bernoulli(1 - p); ``keep`` alone without rescaling). Hence, with the per-image
-factors ``A[p, (ch, o), c] = x W valid / (HW)`` (non-centre offsets, rescale folded in) and the centre
-term ``A0[p, c]``, the N passes are one batched matmul ``keep [P, n, J] @ A [P, J, Kp] + A0``.
+with m' the mask in *pixel layout*: 1 at the centre offset, ``keep / (1 - p)`` elsewhere. With the per-image
+factors ``A[p, (ch, o), c] = x W valid / (HW)`` (non-centre offsets, rescale folded in) and the centre term
+``A0[p, c]``, the N passes are one batched matmul ``keep [P, n, J] @ A [P, J, Kp] + A0``.
 
-Only the ``"stochastic"`` selection of :class:`FickleNetHead` with element-wise Grad-CAM is computed this
-way; :func:`map_statistics` falls back to :func:`wsisbench.models.ficklenet.fickle_localization_maps`
-for the other selections (general dropout, deterministic) and for the naive head.
+Pixel layout: the expanded map's block (i, j) is the window centred on feature position (i, j), and its entry
+(u, v) multiplies feature pixel ``(a, b) = (i + u - r, j + v - r)`` (r = k // 2). Re-indexing by pixel and
+offset ``o = u * k + v`` gives masks [n, C, k*k, H, W]; an (offset, pixel) pair whose window centre lies
+outside the map belongs to no window (:func:`window_validity`). :func:`blocks_to_pixel_layout` converts a
+mask drawn by :func:`center_fixed_dropout_mask` (tests compare both paths on one draw); :class:`KeepSampler`
+draws the keep decisions directly as 0/1 floats [P, n, J] from 16-bit uniforms (keep iff u >= t,
+``t = round(p * 65536) - 32768``: p rounded to a multiple of 1/65536), about 3x cheaper than float uniforms.
+
+With ``dropout_draw='shared'`` (one decision per offset for all channels) the channels' factors of an offset
+are summed first, and the matmul runs over ``k*k - 1`` columns. Only the ``"stochastic"`` selection with
+element-wise Grad-CAM is computed this way; :func:`map_statistics`
+falls back to :func:`fickle_localization_maps` for the other selections and for the naive head.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
-from wsisbench.models.ficklenet import (FickleMaps, FickleNetHead, NaiveFickleNetHead,
-                                        fickle_localization_maps, normalize_maps)
+from .head import FickleNetHead, NaiveFickleNetHead, block_view, check_kernel_size, check_rate
+from .localization import FickleMaps, PassAccumulator, fickle_localization_maps
 
-from .pixel_masks import KeepSampler, window_validity
+
+def window_validity(kernel_size: int, height: int, width: int, device=None) -> torch.Tensor:
+    """bool [k*k, H, W]: True where pixel (a, b) at offset (u, v) lies in an existing window."""
+    k = check_kernel_size(kernel_size)
+    r = k // 2
+    rows = torch.arange(height, device=device)
+    cols = torch.arange(width, device=device)
+    valid = torch.zeros(k * k, height, width, dtype=torch.bool, device=device)
+    for u in range(k):
+        row_ok = ((rows - (u - r)) >= 0) & ((rows - (u - r)) < height)
+        for v in range(k):
+            col_ok = ((cols - (v - r)) >= 0) & ((cols - (v - r)) < width)
+            valid[u * k + v] = row_ok[:, None] & col_ok[None, :]
+    return valid
+
+
+def blocks_to_pixel_layout(mask: torch.Tensor, kernel_size: int) -> torch.Tensor:
+    """Expanded-map mask [n, C, kH, kW] -> pixel layout [n, C, k*k, H, W] (0 where no window exists)."""
+    k = check_kernel_size(kernel_size)
+    r = k // 2
+    blocks = block_view(mask, k)  # [n, C, H, k, W, k]
+    n, c, h, _, w, _ = blocks.shape
+    out = mask.new_zeros(n, c, k * k, h, w)
+    for u in range(k):
+        di = u - r
+        for v in range(k):
+            dj = v - r
+            src = blocks[:, :, :, u, :, v]  # [n, C, H (window row i), W (window col j)]
+            out[:, :, u * k + v, max(di, 0):h + min(di, 0), max(dj, 0):w + min(dj, 0)] = \
+                src[:, :, max(-di, 0):h - max(di, 0), max(-dj, 0):w - max(dj, 0)]
+    return out
+
+
+def keep_threshold(p: float) -> int:
+    """int16 threshold t with P(u >= t) = 1 - p (to 1/65536) for u uniform on [-32768, 32767]."""
+    return int(round(check_rate(p) * 65536)) - 32768
+
+
+class KeepSampler:
+    """Draws independent keep decisions [P, n, J] as 0./1. floats (1 with probability 1 - p).
+
+    The random words and the output live in buffers reused from call to call (fresh multi-megabyte
+    allocations cost page faults comparable to the sampling itself); a returned tensor is valid until
+    the next call.
+    """
+
+    def __init__(self, device=None, dtype: torch.dtype = torch.float32):
+        self.device, self.dtype = device, dtype
+        self._words = torch.empty(0, dtype=torch.int64, device=device)
+        self._out = torch.empty(0, dtype=dtype, device=device)
+
+    def __call__(self, positions: int, passes: int, columns: int, p: float,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        p = check_rate(p)
+        shape = (positions, passes, columns)
+        total = positions * passes * columns
+        if self._out.numel() < total:
+            self._out = torch.empty(total, dtype=self.dtype, device=self.device)
+        out = self._out[:total].view(shape)
+        if p == 0.0:
+            return out.fill_(1.0)
+        n_words = (total + 3) // 4
+        if self._words.numel() < n_words:
+            self._words = torch.empty(n_words, dtype=torch.int64, device=self.device)
+        words = self._words[:n_words]
+        words.random_(-2**63, 2**63 - 1, generator=generator)
+        uniform16 = words.view(torch.int16)[:total].view(shape)
+        return torch.ge(uniform16, keep_threshold(p), out=out)  # writes 0./1. directly (no bool copy)
+
+
+def sample_keep_indicators(positions: int, passes: int, columns: int, p: float, *,
+                           generator: torch.Generator | None = None, device=None,
+                           dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Independent keep decisions [P, n, J] as 0./1. (1 with probability 1 - p); a fresh tensor."""
+    return KeepSampler(device, dtype)(positions, passes, columns, p, generator).clone()
 
 
 def cam_factors(x: torch.Tensor, weight: torch.Tensor, classes: Sequence[int], p: float,
@@ -47,6 +128,12 @@ def cam_factors(x: torch.Tensor, weight: torch.Tensor, classes: Sequence[int], p
     ar = a[:, :, others] * scale  # [Kp, C, O-1, H, W]
     ar = ar.reshape(len(classes), c * len(others), h * w).permute(2, 1, 0).contiguous()
     return ar, a0
+
+
+def shared_draw_factors(factors: torch.Tensor, channels: int) -> torch.Tensor:
+    """A [P, C*(k*k-1), Kp] -> [P, k*k-1, Kp]: with one keep decision per offset for all channels
+    (``dropout_draw='shared'``), the channels' factors of an offset add up (columns are channel-major)."""
+    return factors.reshape(factors.shape[0], channels, -1, factors.shape[-1]).sum(dim=1)
 
 
 def stochastic_cams(factors: torch.Tensor, centre: torch.Tensor, keep: torch.Tensor, height: int,
@@ -97,19 +184,14 @@ def map_statistics(features: torch.Tensor, head: torch.nn.Module, classes: Seque
     p = head.dropout_p
     sampler = sampler or KeepSampler(x.device, x.dtype)
     factors, centre = cam_factors(x, head.weight.detach(), classes, p, head.dropout.rescale)
-    total = x.new_zeros(len(classes), *size)
-    peak = x.new_zeros(len(classes), *size)
-    results, done = [], 0
+    if getattr(head.dropout, "draw", "channel") == "shared":
+        factors = shared_draw_factors(factors, c)
+    acc = PassAccumulator(x, len(classes), size)
+    results = []
     for target in checkpoints:
-        while done < target:
-            n = min(chunk, target - done)
+        while acc.count < target:
+            n = min(chunk, target - acc.count)
             keep = sampler(h * w, n, factors.shape[1], p, generator)
-            cams = stochastic_cams(factors, centre, keep, h, w)
-            if out_size is not None:
-                cams = F.interpolate(cams, size=size, mode="bilinear", align_corners=False)
-            cams = normalize_maps(cams)
-            total += cams.sum(dim=0)
-            peak = torch.maximum(peak, cams.amax(dim=0))
-            done += n
-        results.append(FickleMaps(mean=total / done, peak=peak.clone(), classes=classes, num_passes=done))
+            acc.add(stochastic_cams(factors, centre, keep, h, w))
+        results.append(acc.maps(classes))
     return results

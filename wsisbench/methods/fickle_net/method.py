@@ -1,6 +1,7 @@
-"""FickleNet (Lee et al., CVPR 2019) as a wsisbench method.
+"""FickleNet (Lee et al., CVPR 2019) as a wsisbench method, ``fickle_net``.
 
-Stages:
+Stages (``stages=[...]`` in a config runs a subset; each stage's inputs must be in it):
+
     train_classifier         FickleNet classifier (centre-fixed dropout) on image labels
     localization_maps_train  N stochastic Grad-CAM passes per training image -> seed PNGs (255 unassigned)
     evaluate_pseudo_labels   pseudo-label mIoU on the train split ('pseudo_train', 'pseudo_train_seeds')
@@ -10,33 +11,13 @@ Stages:
                              + alpha * L_full for pixel-labelled images in the semi-supervised variant)
     predict_val              segmenter label maps of the val split
     evaluate_val             semantic mIoU on the val split ('val')
-
-``stages`` in the config (a list of names) runs a prefix-closed subset, e.g. only the first three for
-a pseudo-label ablation.
 """
 from __future__ import annotations
 
-from wsisbench.errors import WsisbenchError
 from wsisbench.pipeline import Method, Stage
 from wsisbench.registry import METHODS
 
-from .stage_evaluate import evaluate_pseudo_labels, evaluate_val
-from .stage_localization import localization_maps_train
-from .stage_predict import predict_val
-from .stage_repeat_std import repeat_inference_std
-from .stage_train_classifier import train_classifier
-from .stage_train_segmenter import train_segmenter
-
-#: every stage in order, with the stages it reads
-STAGE_INPUTS = {
-    "train_classifier": (),
-    "localization_maps_train": ("train_classifier",),
-    "evaluate_pseudo_labels": ("localization_maps_train",),
-    "repeat_inference_std": ("train_classifier",),
-    "train_segmenter": ("localization_maps_train", "train_classifier"),
-    "predict_val": ("train_segmenter",),
-    "evaluate_val": ("predict_val",),
-}
+from . import stages
 
 
 @METHODS.register_module(name="fickle_net")
@@ -45,28 +26,22 @@ class FickleNet(Method):
 
     def build_stages(self) -> list[Stage]:
         cfg = self.cfg
-        all_stages = [
-            Stage("train_classifier", train_classifier, "FickleNet classifier on image labels", resumable=True),
-            Stage("localization_maps_train", localization_maps_train,
-                  f"{cfg.localization.num_passes} stochastic Grad-CAM passes per train image -> seeds"),
-            Stage("evaluate_pseudo_labels", evaluate_pseudo_labels, "pseudo-label mIoU on the train split"),
-            Stage("repeat_inference_std", repeat_inference_std, "std of the pseudo-label mIoU over repeats"),
-            Stage("train_segmenter", train_segmenter, "DeepLab with DSRG on the seeds", resumable=True),
-            Stage("predict_val", predict_val, "segmenter label maps of the val split"),
-            Stage("evaluate_val", evaluate_val, "semantic mIoU on the val split"),
+        out = [
+            Stage("train_classifier", stages.train_classifier, "FickleNet classifier on image labels",
+                  resumable=True, share=stages.classifier_share),
+            Stage("localization_maps_train", stages.localization_maps_train,
+                  f"{cfg.localization.num_passes} stochastic Grad-CAM passes per train image -> seeds",
+                  inputs=("train_classifier",)),
+            Stage("evaluate_pseudo_labels", stages.evaluate_pseudo_labels, "pseudo-label mIoU on the train split",
+                  inputs=("localization_maps_train",)),
         ]
-        if int((cfg.get("repeat") or {}).get("num_repeats", 0)) <= 0:
-            all_stages = [s for s in all_stages if s.name != "repeat_inference_std"]
-        wanted = cfg.get("stages")
-        if wanted is None:
-            return all_stages
-        known = {s.name for s in all_stages}
-        unknown = [w for w in wanted if w not in known]
-        if unknown:
-            raise WsisbenchError(f"config 'stages' names unknown stage(s) {unknown}; stages of this preset: "
-                                 f"{', '.join(s.name for s in all_stages)}")
-        for name in wanted:
-            missing = [dep for dep in STAGE_INPUTS[name] if dep not in wanted]
-            if missing:
-                raise WsisbenchError(f"config 'stages': {name!r} needs {missing} in the list too")
-        return [s for s in all_stages if s.name in wanted]
+        if int((cfg.get("repeat") or {}).get("num_repeats", 0)) > 0:
+            out.append(Stage("repeat_inference_std", stages.repeat_inference_std,
+                             "std of the pseudo-label mIoU over repeats", inputs=("train_classifier",)))
+        return out + [
+            Stage("train_segmenter", stages.train_segmenter, "DeepLab with DSRG on the seeds",
+                  inputs=("localization_maps_train", "train_classifier"), resumable=True),
+            Stage("predict_val", stages.predict_val, "segmenter label maps of the val split",
+                  inputs=("train_segmenter",)),
+            Stage("evaluate_val", stages.evaluate_val, "semantic mIoU on the val split", inputs=("predict_val",)),
+        ]

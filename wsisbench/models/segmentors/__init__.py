@@ -11,10 +11,10 @@ in :data:`wsisbench.registry.MODELS`. Model configs:
 Paper presets take a user-supplied ImageNet checkpoint (:func:`load_imagenet_checkpoint`).
 """
 from .aspp_head import ASPPHead
-from .checkpoint import check_checkpoint_path, freeze_unused, load_imagenet_checkpoint
+from .checkpoint import check_checkpoint_path, load_imagenet_checkpoint
 from .deeplab_segmentor import DeepLabSegmentor, unbatch_samples
 from .largefov_head import LargeFOVHead
 from .vgg16_largefov import VGG16_BLOCKS, DeepLabVGG16
 
 __all__ = ["ASPPHead", "DeepLabSegmentor", "DeepLabVGG16", "LargeFOVHead", "VGG16_BLOCKS",
-           "check_checkpoint_path", "freeze_unused", "load_imagenet_checkpoint", "unbatch_samples"]
+           "check_checkpoint_path", "load_imagenet_checkpoint", "unbatch_samples"]

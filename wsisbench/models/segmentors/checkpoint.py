@@ -7,31 +7,12 @@ module keys that the checkpoint lacks keep their initialisation (e.g. DeepLab's 
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from wsisbench.errors import WsisbenchError
-
-
-def freeze_unused(module: nn.Module, prefixes: Sequence[str]) -> int:
-    """``requires_grad=False`` for parameters of ``module`` whose names start with one of ``prefixes``.
-
-    For backbone parts that the forward never uses (EfficientNet-Lite0's ImageNet ``_fc``, or its head conv
-    with ``with_head_conv=False``): DDP with ``find_unused_parameters=False`` fails on trainable parameters
-    that get no gradient. Returns the number of frozen tensors; a prefix that matches nothing is an error.
-    """
-    count = 0
-    for prefix in prefixes:
-        hit = [p for name, p in module.named_parameters() if name.startswith(prefix)]
-        if not hit:
-            raise WsisbenchError(f"unused_backbone_params: no backbone parameter starts with {prefix!r}")
-        for p in hit:
-            p.requires_grad_(False)
-        count += len(hit)
-    return count
 
 
 def check_checkpoint_path(path: str | Path | None, what: str, option: str) -> Path | None:

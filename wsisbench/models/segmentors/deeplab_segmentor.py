@@ -24,7 +24,7 @@ from mmengine.model import BaseModel
 from wsisbench.errors import WsisbenchError
 from wsisbench.registry import MODELS
 
-from .checkpoint import freeze_unused, load_imagenet_checkpoint
+from .checkpoint import load_imagenet_checkpoint
 
 
 def unbatch_samples(data_samples) -> list[dict]:
@@ -49,15 +49,12 @@ class DeepLabSegmentor(BaseModel):
         pretrained: ImageNet checkpoint of the backbone (None: as the backbone initialises itself).
         pretrained_option: the config key that sets ``pretrained`` (for error messages).
         ignore_index: label of unlabelled seed pixels.
-        unused_backbone_params: name prefixes of backbone parameters the forward never uses (frozen, so
-            that DDP does not wait for their gradients), e.g. ``['net._fc']`` for EfficientNet-Lite0.
     """
 
     def __init__(self, backbone: dict, decode_head: dict, num_classes: int, loss: dict | None = None,
                  loss_size: Sequence[int] | None = None, pretrained: str | None = None,
-                 pretrained_option: str = "segmenter.pretrained", feature_index: int = -1,
-                 data_preprocessor: dict | None = None, ignore_index: int = 255,
-                 unused_backbone_params: Sequence[str] = (), init_cfg=None):
+                 pretrained_option: str = "pretrained", feature_index: int = -1,
+                 data_preprocessor: dict | None = None, ignore_index: int = 255, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if num_classes is None or int(num_classes) < 2:
             raise WsisbenchError(f"DeepLabSegmentor: num_classes must be K + 1 >= 2, got {num_classes!r}")
@@ -73,7 +70,6 @@ class DeepLabSegmentor(BaseModel):
         if pretrained is not None:
             self.load_report = load_imagenet_checkpoint(self.backbone, pretrained, "segmenter backbone",
                                                         pretrained_option)
-        freeze_unused(self.backbone, unused_backbone_params)
 
     def logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """Normalised images [B, 3, H, W] -> logits [B, num_classes, h, w]."""

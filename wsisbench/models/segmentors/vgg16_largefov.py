@@ -31,7 +31,7 @@ class DeepLabVGG16(BaseModule):
     """
 
     def __init__(self, with_pool5: bool = True, pretrained: str | None = None,
-                 pretrained_option: str = "model.backbone.pretrained", init_cfg=None):
+                 pretrained_option: str = "pretrained", init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         layers: list[nn.Module] = []
         c_in = 3

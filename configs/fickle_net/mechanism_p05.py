@@ -1,0 +1,4 @@
+# Table 5 'FickleNet' p = 0.5 on the mechanism benchmark.
+_base_ = ['./mechanism.py']
+
+classifier = dict(head=dict(dropout_p=0.5))

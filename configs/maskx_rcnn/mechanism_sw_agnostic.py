@@ -1,0 +1,10 @@
+# Table 3.1 'class-agnostic (baseline)' = Table 3.3 'class-agnostic' = Table 3.4 'class-agnostic, sw'; mechanism
+# benchmark, A -> B (CPU preset).
+_base_ = ['./_mechanism_base.py']
+
+split = dict(mask_classes='A', evaluate=dict(B='B', A='A'))
+training = 'stagewise'
+model = dict(roi_head=dict(mask_head=dict(
+        _delete_=True, type='AgnosticMaskHead', num_convs=4, in_channels=64, conv_out_channels=64,
+        num_classes=10, loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
+        mlp_branch=None)))
