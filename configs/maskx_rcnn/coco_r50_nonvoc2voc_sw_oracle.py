@@ -1,9 +1,5 @@
 # Table 3.1 'fully supervised (oracle)': masks of every class, class-specific FCN head; ResNet-50-FPN, COCO 2017, non-
-# voc -> voc (train masks: all classes; AP on B = voc).
-_base_ = ['./_coco_r50.py']
+# voc -> voc (train masks: all classes; AP on B = voc). The voc -> non-voc preset with the split turned around.
+_base_ = ['./coco_r50_voc2nonvoc_sw_oracle.py']
 
 split = dict(mask_classes='all', evaluate=dict(B='voc', A='nonvoc'))
-training = 'stagewise'
-model = dict(roi_head=dict(mask_head=dict(
-        _delete_=True, type='FCNMaskHead', num_convs=4, in_channels=256, conv_out_channels=256,
-        num_classes=80, loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0))))

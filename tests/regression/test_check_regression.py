@@ -196,8 +196,9 @@ def test_a_measured_nan_fails_and_an_undefined_reference_is_reported(reference, 
     assert "where the reference is undefined (NaN)" in capsys.readouterr().out
 
 
-def test_every_committed_reference_loads_and_names_its_preset():
-    from wsisbench.presets import list_presets
+def test_every_committed_reference_loads_and_matches_its_preset():
+    from wsisbench.pipeline.runner import config_hash
+    from wsisbench.presets import list_presets, load_config
     from wsisbench.projects import REPO_ROOT
 
     files = sorted((REPO_ROOT / "leaderboards" / "references").rglob("*.json"))
@@ -207,3 +208,7 @@ def test_every_committed_reference_loads_and_names_its_preset():
         assert path.name == f"{ref.method}_{ref.preset}.json"
         assert ref.preset in list_presets(ref.method), f"{path}: preset {ref.preset!r} no longer exists"
         assert ref.config_hash and ref.data_fingerprint.get("content")
+        # a reference whose preset has changed since it was written would be refused by every check
+        assert config_hash(load_config(ref.method, ref.preset)) == ref.config_hash, (
+            f"{path} is stale: preset {ref.method}/{ref.preset} changed since it was written; "
+            "re-run the preset and store it again with --write-reference --force")

@@ -90,25 +90,24 @@ SegmentationPart/ part maps and ImageLabels/ label lists), annotations/instances
 meta.json"""
 
 
+def _generated_spec(name: str, description: str, layout: str, class_splits, resolver, class_reader) -> BenchmarkSpec:
+    """A benchmark the toolkit generates itself: all tasks, train/val, the VOC, COCO and LID layouts."""
+    return BenchmarkSpec(
+        name=name, description=description, tasks=("semantic", "instance", "classification"),
+        instance_protocol="voc", semantic_out_of_range="error", embedded=True, splits=("train", "val"),
+        expected_layout=layout, required_paths=("meta.json", "VOC2012"), class_splits=class_splits,
+        resolver=resolver, class_reader=class_reader, layouts=("voc", "coco", "lid"))
+
+
 def _build_catalog() -> dict[str, BenchmarkSpec]:
     specs = [
-        BenchmarkSpec(
-            name="embedded",
-            description="synthetic shapes benchmark generated on first use (VOC, COCO and LID layouts; A/B split)",
-            tasks=("semantic", "instance", "classification"), instance_protocol="voc",
-            semantic_out_of_range="error", embedded=True, splits=("train", "val"),
-            expected_layout=_EMBEDDED_LAYOUT, required_paths=("meta.json", "VOC2012"),
-            class_splits=_embedded_class_splits(), resolver=_embedded_root, class_reader=_embedded_classes,
-            layouts=("voc", "coco", "lid")),
-        BenchmarkSpec(
-            name="mechanism",
-            description="generated parts-and-bodies benchmark: 40 classes in 8 shape families, same-class multiples, "
-                        "part maps (VOC, COCO and LID layouts; A/B split)",
-            tasks=("semantic", "instance", "classification"), instance_protocol="voc",
-            semantic_out_of_range="error", embedded=True, splits=("train", "val"),
-            expected_layout=_MECHANISM_LAYOUT, required_paths=("meta.json", "VOC2012"),
-            class_splits=_mechanism_class_splits(), resolver=_mechanism_root, class_reader=_mechanism_classes,
-            layouts=("voc", "coco", "lid")),
+        _generated_spec(
+            "embedded", "synthetic shapes benchmark generated on first use (VOC, COCO and LID layouts; A/B split)",
+            _EMBEDDED_LAYOUT, _embedded_class_splits(), _embedded_root, _embedded_classes),
+        _generated_spec(
+            "mechanism", "generated parts-and-bodies benchmark: 40 classes in 8 shape families, same-class "
+                         "multiples, part maps (VOC, COCO and LID layouts; A/B split)",
+            _MECHANISM_LAYOUT, _mechanism_class_splits(), _mechanism_root, _mechanism_classes),
         BenchmarkSpec(
             name="voc2012",
             description="PASCAL VOC 2012 segmentation (+SBD train_aug): semantic mIoU and instance mAP^r",

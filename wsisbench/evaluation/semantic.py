@@ -193,27 +193,28 @@ class SemanticConfusion:
             DataError: shapes differ, a map is not an integer 2-D array, the ground truth holds a value that
                 is neither a class nor ``ignore_index``, or (policy 'error') a prediction is out of range.
         """
-        where = f"image {name!r}" if name is not None else "image"
-        gt = self._as_label_map(gt, "ground truth", where)
-        pred = self._as_label_map(pred, "prediction", where)
-        if gt.shape != pred.shape:
-            raise DataError(f"{where}: prediction shape {pred.shape} differs from ground-truth shape {gt.shape}")
+        gt, pred, where = self._checked_pair(gt, pred, name)
         if self._byte_path:
             self._joint += self._count_bytes(gt, pred, where)
         else:
             self._extra += self._count_general(gt, pred, where)
         self.num_images += 1
 
-    def image_counts(self, gt: np.ndarray, pred: np.ndarray, name: str | None = None) -> np.ndarray:
-        """The counts of one image, int64 [C, C+1] (checked as in :meth:`update`, not accumulated).
-
-        Adding them with :meth:`merge` (``{"counts": ..., "num_images": 1, ...}``) equals :meth:`update`.
-        """
+    def _checked_pair(self, gt: np.ndarray, pred: np.ndarray, name: str | None) -> tuple:
+        """``(gt, pred, where)``: both maps checked as label maps of one shape; ``where`` names the image."""
         where = f"image {name!r}" if name is not None else "image"
         gt = self._as_label_map(gt, "ground truth", where)
         pred = self._as_label_map(pred, "prediction", where)
         if gt.shape != pred.shape:
             raise DataError(f"{where}: prediction shape {pred.shape} differs from ground-truth shape {gt.shape}")
+        return gt, pred, where
+
+    def image_counts(self, gt: np.ndarray, pred: np.ndarray, name: str | None = None) -> np.ndarray:
+        """The counts of one image, int64 [C, C+1] (checked as in :meth:`update`, not accumulated).
+
+        Adding them with :meth:`merge` (``{"counts": ..., "num_images": 1, ...}``) equals :meth:`update`.
+        """
+        gt, pred, where = self._checked_pair(gt, pred, name)
         if self._byte_path:
             return self._fold(self._count_bytes(gt, pred, where))
         return self._count_general(gt, pred, where)
