@@ -52,7 +52,7 @@ def test_compare_refuses_mixed_or_incomparable_runs(runs_root, tmp_path, capsys)
 def test_claims_command_gives_verdicts(runs_root, tmp_path, capsys):
     assert main(["claims", "--method", "fickle_net", str(runs_root), "--format", "json"] + BOOT) == 0
     verdicts = {c["id"]: c for c in json.loads(capsys.readouterr().out)["claims"]}
-    assert len(verdicts) == 10
+    assert len(verdicts) == 12
     t5 = verdicts["fickle_net_t5_stochastic_vs_deterministic"]
     assert t5["verdict"] == "reproduced" and t5["left"]["seeds"] == [0, 1, 2]
     assert t5["difference"]["low"] > 0 and t5["paper"]["left"] == 61.2
