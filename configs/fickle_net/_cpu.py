@@ -13,7 +13,7 @@ data_preprocessor = dict(type='mmengine.ImgDataPreprocessor', mean=[123.675, 116
 # for the paper's ImageNet VGG-16), output stride 16 without the 1x1 head conv: conv5 = 320 x 8 x 8 at
 # 128 px. A small CNN from scratch (SmallConvNet) reached only ~0.66 val mAP in 800 iterations, too weak a
 # classifier for localization; this one reaches ~0.93 in 200 (stride 8 would cost ~4x more on a CPU).
-# Kernel size: the seed (slides) never states k (Fig. 3 only illustrates a 7x7 kernel); on an 8 x 8 map a
+# Kernel size: the paper never states k (Fig. 3 only illustrates a 7x7 kernel); on an 8 x 8 map a
 # 3 x 3 window already spans 3/8 of the image, so the embedded preset uses k = 3.
 # p = 0.9: the paper's best rate (Table 5), not tuned here.
 # (The backbone freezes the parameters its forward never uses, which DDP would wait for.)
@@ -48,7 +48,7 @@ classifier_train = dict(
 # pass; a class covers a pixel where its map exceeds `threshold` in some pass, ties go to the highest
 # mean; the rest is background where every present class's mean map is below `bg_threshold`, else
 # unassigned (255, left out of the seeding loss).
-# Background rule: the seed gives none. `bg_threshold` was chosen on the TRAIN split only (never val)
+# Background rule: the paper gives none. `bg_threshold` was chosen on the TRAIN split only (never val)
 # with `bg_threshold_sweep` (README.md has the sweep): 0.1.
 localization = dict(
     num_passes=200,          # N (paper: 200)
@@ -89,14 +89,9 @@ segmenter_pipeline = [
     dict(type='SegRandomFlip', prob=0.5),
     dict(type='PackSeedSegInputs'),
 ]
-segmenter_train = dict(
-    batch_size=16,
-    max_iters=200,
-    num_workers=0,
-    optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3)),
-    param_scheduler=[dict(type='StepLR', step_size=375, gamma=0.5, by_epoch=False)],
-    init_backbone_from_classifier=False,   # True: start from the trained classifier's backbone (same config)
-)
+# The segmenter trains with the classifier's settings (the paper gives one set of training details).
+segmenter_train = dict({key: value for key, value in classifier_train.items() if key != 'weights'},
+                       init_backbone_from_classifier=False)   # True: start from the classifier's backbone
 # Semi-supervised variant (Table 3): pixel-labelled images add alpha * L_full (alpha in segmenter.loss).
 semi = dict(enabled=False, full_label_ids=[], full_label_list=None, num_full=0)
 

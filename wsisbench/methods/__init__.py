@@ -1,4 +1,4 @@
-"""The seed papers' methods, one folder each; importing this package registers every method.
+"""The published methods, one folder each; importing this package registers every method.
 
 A method folder ``<name>/`` holds the method's pipeline (``method.py``: a :class:`wsisbench.pipeline.Method`
 registered as ``<name>``), its stages, its method-only model parts and transforms, a ``README.md`` (paper,
