@@ -14,7 +14,7 @@ class UnknownNameError(WsisbenchError, KeyError):
 
     def __init__(self, kind: str, name: str, valid):
         self.kind, self.name, self.valid = kind, name, sorted(valid)
-        super().__init__(f"unknown {kind} {name!r}; valid {kind}s: {', '.join(self.valid) or '(none)'}")
+        super().__init__(f"unknown {kind} {name!r}; valid names: {', '.join(self.valid) or '(none)'}")
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return self.args[0]
