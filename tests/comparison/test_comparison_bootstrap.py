@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -130,8 +129,8 @@ def test_a_per_image_file_of_another_run_is_refused():
         paired_difference(*in_memory_sets([a, b]), "val/mIoU", replicates=10)
 
 
-def test_detection_bootstrap_speed_is_reasonable():
-    """A small Mask^X-like case (200 images, 10 classes, 20 detections per image, 2+2 seeds) in seconds."""
+def test_detection_bootstrap_over_images_and_seeds():
+    """A small Mask^X-like case (200 images, 10 classes, 20 detections per image, 2+2 seeds)."""
     from wsisbench.evaluation.per_image import _COCO_THRS, DetectionStats, PerImageStats
 
     def run(seed, n_img=200, K=10, per=20):
@@ -147,7 +146,6 @@ def test_detection_bootstrap_speed_is_reasonable():
         return PerImageStats("instance", [str(i) for i in range(n_img)], [det])
 
     runs = [in_memory_run("m", p, s, run(10 * s + k), evaluation="B") for k, p in enumerate("ab") for s in (0, 1)]
-    start = time.perf_counter()
     d = paired_difference(*in_memory_sets(runs, "B"), "B/AP", replicates=500)
-    assert time.perf_counter() - start < 30
     assert d.resampled == "images and seeds" and not math.isnan(d.low)
+    assert d.low <= d.point <= d.high and d.high - d.low > 0
