@@ -14,7 +14,8 @@ class UnknownNameError(WsisbenchError, KeyError):
 
     def __init__(self, kind: str, name: str, valid):
         self.kind, self.name, self.valid = kind, name, sorted(valid)
-        super().__init__(f"unknown {kind} {name!r}; valid names: {', '.join(self.valid) or '(none)'}")
+        plural = f"{kind}s" if " " not in kind else "names"   # 'valid methods', but 'valid names' of a preset
+        super().__init__(f"unknown {kind} {name!r}; valid {plural}: {', '.join(self.valid) or '(none)'}")
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return self.args[0]
