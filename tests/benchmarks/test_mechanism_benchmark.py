@@ -280,6 +280,30 @@ def test_parameter_checks():
     assert MechanismParams().digest() != MechanismParams(person_rate=0.5).digest()
 
 
+def test_body_family_random_makes_the_part_the_only_cue():
+    own = MechanismParams(num_train=80, num_val=10, member_cue="part")
+    rand = MechanismParams(num_train=80, num_val=10, member_cue="part", body_family="random")
+    family_of = {c.name: c.family for c in BASE_CLASSES}
+    pairs = Counter()
+    for i in range(80):
+        scene_own, scene_rand = make_image(own, "train", i), make_image(rand, "train", i)
+        for inst, part in zip(scene_own.scene.instances, scene_own.parts, strict=True):
+            assert part.body_family == family_of[BASE_CLASSES[inst.label - 1].name]
+        for inst, part in zip(scene_rand.scene.instances, scene_rand.parts, strict=True):
+            pairs[(BASE_CLASSES[inst.label - 1].family, part.body_family)] += 1
+    # bodies are drawn independently of the class: most instances wear another family's body, and every
+    # family's classes wear several families' bodies
+    total = sum(pairs.values())
+    assert sum(n for (f, b), n in pairs.items() if f != b) > 0.7 * total
+    for family in FAMILIES:
+        assert len({b for (f, b) in pairs if f == family.name}) >= 4
+    # an option at its default does not enter the parameter hash (existing instances keep their directory)
+    assert MechanismParams(member_cue="part", body_family="own").digest() == MechanismParams(member_cue="part").digest()
+    assert rand.digest() != MechanismParams(member_cue="part").digest()
+    with pytest.raises(WsisbenchError, match="body_family='random' needs member_cue='part'"):
+        MechanismParams(body_family="random")
+
+
 # --------------------------------------------------------------------------------------- regime measure
 
 def test_part_body_recall_hand_made():

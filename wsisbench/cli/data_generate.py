@@ -25,6 +25,9 @@ _MECHANISM_OPTIONS = (
     ("--member-cue", str, "body|part",
      "where a family member's own shape parameter shows: its body (default: %(default)s) or only its part "
      "(parts view: bodies name the family only)"),
+    ("--body-family", str, "own|random",
+     "whose body an instance wears: its family's (default: %(default)s) or a random family's (with --member-cue "
+     "part: only the part names the class)"),
 )
 
 

@@ -20,6 +20,8 @@ benchmark = dict(
     imbalance=1.0,              # imbalance view: rarest / most frequent class frequency in train; 1 = off
     # member_cue='body' (not set: the default) shows a member's shape parameter on its body (Mask^X R-CNN);
     # the parts view, member_cue='part', leaves it to the part alone (FickleNet, DCL: configs set it there)
+    # body_family='own' (not set: the default) dresses a body in its family's outline, pattern and colours;
+    # 'random' draws that family per instance, so only the part names the class (FickleNet, DCL)
     train_split='train',
     eval_split='val',
 )

@@ -73,6 +73,10 @@ class MechanismParams(GeneratedParams, name="wsisbench.mechanism", version=GENER
     #: Mask^X R-CNN) or 'part' (body parameters drawn at random from the family's values, so the body names
     #: the family only and the part alone names the class; FickleNet, DCL)
     member_cue: str = "body"
+    #: whose body an instance wears: 'own' (its family's outline, pattern and colours) or 'random' (those of a
+    #: family drawn uniformly per instance: the body says nothing about the class, only the part does;
+    #: needs member_cue='part'; FickleNet, DCL)
+    body_family: str = "own"
 
     def __post_init__(self):
         rates = ("multi_rate", "touching_rate", "low_contrast_rate", "clutter_rate", "person_rate",
@@ -93,6 +97,8 @@ class MechanismParams(GeneratedParams, name="wsisbench.mechanism", version=GENER
             (self.person_rate == 0 or self.max_instances >= 3, "person_rate > 0 needs max_instances >= 3"),
             (0.0 < self.imbalance <= 1.0, "imbalance must be in (0, 1]"),
             (self.member_cue in ("body", "part"), "member_cue must be 'body' or 'part'"),
+            (self.body_family in ("own", "random"), "body_family must be 'own' or 'random'"),
+            (self.body_family == "own" or self.member_cue == "part", "body_family='random' needs member_cue='part'"),
         ])
 
     @property
@@ -101,10 +107,12 @@ class MechanismParams(GeneratedParams, name="wsisbench.mechanism", version=GENER
 
     def resolved(self) -> dict:
         """All parameters with the automatic ones filled in, the visible part rule included. ``member_cue``
-        (added after version 1) enters only when it is not 'body', so that existing instances keep their hash."""
+        and ``body_family`` (added after version 1) enter only when they differ from their defaults, so that
+        existing instances keep their hash."""
         d = dict(super().resolved(), visible_part_range=list(VISIBLE_PART_RANGE), min_part_visible=MIN_PART_VISIBLE)
-        if d["member_cue"] == "body":
-            del d["member_cue"]
+        for key, default in (("member_cue", "body"), ("body_family", "own")):
+            if d[key] == default:
+                del d[key]
         return d
 
     def scene_params(self, split: str) -> MechSceneParams:
@@ -119,7 +127,8 @@ class MechanismParams(GeneratedParams, name="wsisbench.mechanism", version=GENER
             touching_rate=self.touching_rate, min_part_fraction=self.min_part_fraction,
             max_part_fraction=self.max_part_fraction, low_contrast_rate=self.low_contrast_rate,
             clutter_rate=self.clutter_rate, person_rate=self.person_rate, band_width=r["band_width"],
-            min_interior_px=r["min_interior_px"], class_weights=weights, member_cue=self.member_cue)
+            min_interior_px=r["min_interior_px"], class_weights=weights, member_cue=self.member_cue,
+            body_family=self.body_family)
 
 
 GENERATOR = MechanismParams.generator

@@ -9,7 +9,9 @@ Per image (everything from one ``rng``, in a fixed order):
    at most ``max_instances`` in all. A class draw is uniform over the 40 family classes, or, in the
    imbalance view, a uniform draw kept with probability ``q_c`` and redrawn otherwise.
 2. **Objects.** Each instance: body outline of its class (family outline + the member's shape parameter;
-   with ``member_cue='part'`` the parameter of a random member of the family, drawn first),
+   with ``member_cue='part'`` the parameter of a random member of the family, drawn first; with
+   ``body_family='random'`` the family of the body, outline, pattern and colours, is itself drawn first,
+   uniformly over the 8 families, so the body says nothing about the class),
    extent (unit-disc diameter) log-uniform in ``[min_scale, hi] * image_size`` with ``hi = max_scale *
    min(1, sqrt(2.5 / n))`` for ``n`` planned instances, any rotation (person: upright +- 14 degrees),
    aspect jitter 0.93-1.07. The PART sits on the body's edge: its centre at 0.7-1.0 of the outer radius
@@ -58,7 +60,7 @@ from .appearance import (
     part_colour,
     part_surface,
 )
-from .families import BASE_CLASSES, FAMILY_BY_NAME, PERSON, MechClass
+from .families import BASE_CLASSES, FAMILIES, FAMILY_BY_NAME, PERSON, MechClass
 from .outlines import BODY_OUTLINES, PART_OUTLINES, outer_radius, outline_area
 
 #: part map values
@@ -97,6 +99,7 @@ class MechSceneParams:
     min_interior_px: int = 20
     class_weights: tuple[float, ...] | None = None
     member_cue: str = "body"
+    body_family: str = "own"
 
     @property
     def person(self) -> bool:
@@ -107,7 +110,8 @@ class MechSceneParams:
 class PartInfo:
     """Per labelled instance: ``part_mask`` ``(H, W)`` bool visible part pixels (void band not removed),
     ``part_area`` / ``area`` (visible px), ``group`` (index of its same-class group in the plan, -1 for a
-    single), ``low_contrast`` and ``clutter`` (number of clutter blobs touching it)."""
+    single), ``low_contrast``, ``clutter`` (number of clutter blobs touching it) and ``body_family`` (the
+    family whose body it wears: its own unless ``body_family='random'``; '' for a person; not written to disk)."""
 
     part_mask: np.ndarray
     part_area: int
@@ -115,6 +119,7 @@ class PartInfo:
     group: int
     low_contrast: bool
     clutter: int
+    body_family: str = ""
 
     @property
     def part_fraction(self) -> float:
@@ -155,6 +160,7 @@ class _Obj:
     full: np.ndarray
     part: np.ndarray
     part_theta: float  # direction of the part in the body's unit frame
+    body_family: str = ""  # family whose outline, pattern and colours the body has ('' for a person)
     ox: int = 0
     oy: int = 0
     full_img: np.ndarray | None = None
@@ -235,9 +241,12 @@ def _build(rng: np.random.Generator, label: int, group: int, extent: float, p: M
     cls = _spec_of(label)
     person = cls.member < 0
     value = cls.value
+    family = "" if person else cls.family
+    if p.body_family == "random" and not person:  # the body names nothing: any family's body, drawn first
+        family = str(rng.choice([f.name for f in FAMILIES]))
     if p.member_cue == "part" and not person:  # the body names the family only: a random member's parameter
-        value = float(rng.choice(FAMILY_BY_NAME[cls.family].values))
-    outline = BODY_OUTLINES["figure" if person else FAMILY_BY_NAME[cls.family].outline](value)
+        value = float(rng.choice(FAMILY_BY_NAME[family].values))
+    outline = BODY_OUTLINES["figure" if person else FAMILY_BY_NAME[family].outline](value)
     radius = extent / 2.0
     angle = float(rng.uniform(-0.25, 0.25) if person else rng.uniform(0, 2 * np.pi))
     aspect = float(np.exp(rng.uniform(np.log(0.93), np.log(1.07))))
@@ -266,7 +275,8 @@ def _build(rng: np.random.Generator, label: int, group: int, extent: float, p: M
         if abs(fraction - target) < 0.005:
             break
         r_part *= math.sqrt(target / max(fraction, 1e-3))
-    return _Obj(label, cls, group, placement, outline, part_placement, body_alpha, part_alpha, full, part, theta)
+    return _Obj(label, cls, group, placement, outline, part_placement, body_alpha, part_alpha, full, part, theta,
+                family)
 
 
 def _set_offset(obj: _Obj, cx: float, cy: float) -> None:
@@ -445,7 +455,7 @@ def make_mechanism_scene(rng: np.random.Generator, p: MechSceneParams) -> Mechan
     looks = []
     for obj in objs:
         person = obj.cls.member < 0
-        colours: BodyColours = body_colours(rng, None if person else FAMILY_BY_NAME[obj.cls.family].hue)
+        colours: BodyColours = body_colours(rng, None if person else FAMILY_BY_NAME[obj.body_family].hue)
         low = bool(rng.random() < p.low_contrast_rate)
         clutter = int(rng.random() < p.clutter_rate) * (1 + int(rng.random() < 0.35))
         looks.append((colours, part_colour(rng, obj.cls.part_hue, person), low, clutter))
@@ -461,7 +471,7 @@ def make_mechanism_scene(rng: np.random.Generator, p: MechSceneParams) -> Mechan
             centre = _outline_point(obj, theta, 0.4 * r_blob)
             paint(image, blob_alpha(rng, centre, r_blob, size, 0.3), colour_field(rng, colours, size, 0.8))
     for obj, (colours, pcol, low, _) in zip(objs, looks, strict=True):
-        pattern = "weave" if obj.cls.member < 0 else FAMILY_BY_NAME[obj.cls.family].pattern
+        pattern = "weave" if obj.cls.member < 0 else FAMILY_BY_NAME[obj.body_family].pattern
 
         def body_fn(gx, gy, obj=obj, colours=colours, pattern=pattern, low=low):
             u, v = obj.placement.to_local(gx, gy)
@@ -492,7 +502,8 @@ def _labels(image: np.ndarray, objs: list[_Obj], looks: list, p: MechSceneParams
         box = (int(vx.min()), int(vy.min()), int(vx.max()), int(vy.max()))
         truncated = int(obj.full_img.sum()) < int(obj.full.sum())
         instances.append(Instance(obj.label, vis, box, truncated))
-        parts.append(PartInfo(part_vis, int(part_vis.sum()), int(vis.sum()), obj.group, look[2], look[3]))
+        parts.append(PartInfo(part_vis, int(part_vis.sum()), int(vis.sum()), obj.group, look[2], look[3],
+                              obj.body_family))
     band = void_band(object_map, p.band_width)
     class_lut = np.zeros(256, np.uint8)
     for obj_id, inst in enumerate(instances, start=1):
