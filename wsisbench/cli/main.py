@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "wsisbench.cli.check",
     "wsisbench.cli.list",
     "wsisbench.cli.data",
+    "wsisbench.cli.proposals",
 ]
 
 
