@@ -6,4 +6,4 @@ _base_ = ['./_cpu.py', '../_base_/benchmarks/mechanism.py']
 model = dict(backbone=dict(out_stride=8))
 cam = dict(scales=(1.0, ), flip=True)
 cpu_threads = 1   # one torch thread: seeds run side by side on a 2-core machine (the count is part of the preset)
-benchmark = dict(member_cue='part')   # the parts view (FickleNet's data): the body names the family only
+benchmark = dict(member_cue='part', body_family='random')   # the parts view: only the part names the class

@@ -9,7 +9,7 @@
 # happens).
 _base_ = ['./_cpu.py', '../_base_/benchmarks/mechanism.py']
 
-benchmark = dict(member_cue='part')   # the parts view: the body names the family only, the part the class
+benchmark = dict(member_cue='part', body_family='random')   # the parts view: only the part names the class
 classifier = dict(backbone=dict(out_stride=8))
 classifier_train = dict(batch_size=8, max_iters=400,
                         param_scheduler=[dict(type='StepLR', step_size=1500, gamma=0.5, by_epoch=False)])
