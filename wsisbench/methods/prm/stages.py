@@ -1,0 +1,351 @@
+"""PRM's stages (see ``method.py`` for their order and inputs).
+
+Each takes ``(ctx, out_dir)``, writes its artifacts into ``out_dir`` and returns its result.json summary.
+Per-image work goes through ``ctx.shard``; per-rank prediction parts are merged on the main rank.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import time
+from pathlib import Path
+
+import mmcv
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from wsisbench.errors import WsisbenchError
+from wsisbench.pipeline import RunContext
+from wsisbench.pipeline.preflight import apply_pretrained
+from wsisbench.pipeline.stage import training_share
+from wsisbench.pipeline.training import WEIGHTS_NAME, load_trained, train_with_runner
+from wsisbench.utils.atomic import atomic_write_json
+from wsisbench.utils.progress import progress
+
+from .attention import mask_branches_cut
+from .peak_backprop import peak_response_maps
+from .peak_stimulation import local_maxima
+from .retrieval import retrieve
+from .thresholds import third_quartile, valid_classes, valid_peaks
+
+#: the proposals stage's cache folder and the prediction stage's results file
+PROPOSALS_DIR = "proposals"
+PREDICTIONS = "predictions/val.json"
+INSTANCE_KINDS = ("prm", "cam")
+SCORES = ("peak", "class", "retrieval")
+
+
+# ----------------------------------------------------------------------------- samples and networks
+def instance_kind(cfg) -> str:
+    kind = (cfg.get("instances") or {}).get("kind", "prm")
+    if kind not in INSTANCE_KINDS:
+        raise WsisbenchError(f"instances.kind must be one of {INSTANCE_KINDS}, got {kind!r}")
+    return kind
+
+
+def class_names(ctx: RunContext) -> list[str]:
+    return list(ctx.benchmark.class_names(ctx.data_root))
+
+
+def split_samples(ctx: RunContext, split: str) -> list[dict]:
+    """Samples (``img_path``, ``img_id``, ``image_labels``, ``seg_map_path``) of a VOC-layout split."""
+    from wsisbench.datasets.voc import VOCSegDataset
+
+    ds = VOCSegDataset(data_root=str(ctx.data_root), split=split, show_progress=False,
+                       metainfo=dict(classes=tuple(class_names(ctx))), sbd_root=ctx.cfg.benchmark.get("sbd_root"))
+    return [ds.get_data_info(i) for i in range(len(ds))]
+
+
+def classifier_cfg(ctx: RunContext, for_loading: bool = False) -> dict:
+    """``cfg.model`` with K classes and, when training, the run's ImageNet checkpoint."""
+    model = copy.deepcopy(ctx.cfg.model.to_dict())
+    model["num_classes"] = len(class_names(ctx))
+    if for_loading:
+        return model
+    submodule = ctx.cfg.get("pretrained_submodule", "backbone")
+    if submodule == "backbone":
+        return apply_pretrained(model, ctx.cfg)
+    apply_pretrained(model["backbone"], ctx.cfg, submodule=submodule.split(".", 1)[1])
+    return model
+
+
+def check_proposal_files(cfg) -> Path | None:
+    """The folder of user proposal files when ``proposals.source == 'files'`` (else None); raises when missing."""
+    prop = cfg.get("proposals") or {}
+    if prop.get("source", "selective_search") != "files":
+        return None
+    folder = prop.get("files")
+    if not folder:
+        raise WsisbenchError(
+            f"preset {cfg.get('preset', '?')!r} retrieves instances from precomputed mask proposals (PRM uses MCG), "
+            f"which wsisbench does not compute: pass --cfg-options proposals.files=DIR with one file per val image "
+            f"named {prop.get('file_pattern', '{id}.mat')!r} (MCG .mat, .npz or RLE .json)")
+    path = Path(str(folder)).expanduser()
+    if not path.is_dir():
+        raise WsisbenchError(f"proposals.files: {path} is not a folder")
+    return path
+
+
+def preprocess(model, img_bgr: np.ndarray, device: str) -> torch.Tensor:
+    """uint8 [H, W, 3] BGR -> the model's normalised input [1, 3, H, W]."""
+    base = torch.from_numpy(np.ascontiguousarray(img_bgr.transpose(2, 0, 1)))
+    return model.data_preprocessor({"inputs": [base], "data_samples": None}, False)["inputs"].to(device)
+
+
+# ----------------------------------------------------------------------------- classifier
+def train_classifier(ctx: RunContext, out_dir: Path) -> dict:
+    """Multi-label soft-margin loss on the peak-stimulated class scores of the train split."""
+    cfg = ctx.cfg
+    check_proposal_files(cfg)  # fail now, not after training, when a paper preset lacks its proposals
+    dataset = dict(type="VOCClsDataset", data_root=str(ctx.data_root), split=cfg.benchmark.train_split,
+                   metainfo=dict(classes=tuple(class_names(ctx))), show_progress=False, pipeline=cfg.train_pipeline)
+    if cfg.benchmark.get("sbd_root"):
+        dataset["sbd_root"] = cfg.benchmark.sbd_root
+    fraction = cfg.get("train_subset")
+    if fraction:
+        dataset = dict(type="PRMSubsetDataset", dataset=dataset, **dict(fraction))
+    trained = train_with_runner(ctx, out_dir, model=classifier_cfg(ctx), dataset=dataset, block=cfg.train)
+    return {"profile": {"sec_per_iter": trained["sec_per_iter"], "classifier_iters": trained["iters"],
+                        "classifier_batch_size": trained["batch_size"]}}
+
+
+def classifier_share(cfg) -> dict:
+    """What :func:`train_classifier` computes from: presets that differ only after training (thresholds,
+    peak back-propagation, retrieval) share one classifier through the runner's ``stage_cache``."""
+    return training_share(cfg, model=cfg.model, train=cfg.train, pipeline=cfg.train_pipeline,
+                          train_subset=cfg.get("train_subset"), sbd_root=cfg.benchmark.get("sbd_root"))
+
+
+# ----------------------------------------------------------------------------- proposals
+def proposals_val(ctx: RunContext, out_dir: Path) -> dict:
+    """Selective-search masks of every val image cached under ``proposals/`` (or a check of the user's files)."""
+    prop = ctx.cfg.proposals
+    samples = split_samples(ctx, ctx.cfg.benchmark.eval_split)
+    folder = check_proposal_files(ctx.cfg)
+    if folder is not None:
+        pattern = prop.get("file_pattern", "{id}.mat")
+        missing = [s["img_id"] for s in samples if not (folder / pattern.format(id=s["img_id"])).is_file()]
+        if missing:
+            raise WsisbenchError(f"proposals.files {folder}: no proposal file for {len(missing)} val image(s), "
+                                 f"e.g. {pattern.format(id=missing[0])}")
+        return {"proposals": {"source": "files", "folder": str(folder), "num_images": len(samples)}}
+    store = proposal_store(ctx, out_dir / PROPOSALS_DIR)
+    counts, start = [], time.perf_counter()
+    for s in progress(ctx.shard(samples), desc="proposals val", disable=not ctx.is_main):
+        masks = store.get(s["img_id"], _loader(s["img_path"]))
+        counts.append(int(len(masks)))
+    ctx.barrier()
+    return {"proposals": {"source": prop.get("source", "selective_search"), "num_images": len(samples),
+                          "mean_per_image": float(np.mean(counts)) if counts else 0.0},
+            "profile": {"proposals_sec_per_img": (time.perf_counter() - start) / max(1, len(counts))}}
+
+
+def proposal_store(ctx: RunContext, root: Path):
+    from wsisbench.proposals import ProposalStore
+
+    prop = ctx.cfg.proposals
+    options = {k: v for k, v in prop.items() if k not in ("source", "files", "file_pattern")}
+    return ProposalStore(root, prop.get("source", "selective_search"), options)
+
+
+def _loader(path: str):
+    return lambda _image_id: mmcv.imread(path)
+
+
+def image_proposals(ctx: RunContext, sample: dict, shape: tuple[int, int], store) -> np.ndarray:
+    """bool [N, H, W] proposals of one val image (cache of the proposals stage, or the user's file)."""
+    folder = check_proposal_files(ctx.cfg)
+    if folder is not None:
+        from wsisbench.proposals import load_proposal_file
+
+        pattern = ctx.cfg.proposals.get("file_pattern", "{id}.mat")
+        masks = load_proposal_file(folder / pattern.format(id=sample["img_id"]), image_shape=shape)
+        limit = ctx.cfg.proposals.get("max_proposals")
+        return masks[:limit] if limit else masks
+    return store.get(sample["img_id"], _loader(sample["img_path"]))
+
+
+# ----------------------------------------------------------------------------- prediction
+def _resize(maps: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    return F.interpolate(maps[None].float(), size=shape, mode="bilinear", align_corners=False)[0]
+
+
+def image_peaks(crms: torch.Tensor, classes: np.ndarray, thr_cfg, win: int,
+                max_peaks: int) -> tuple[np.ndarray, np.ndarray]:
+    """The valid peaks of the valid classes: int64 [P, 3] (class, y, x) and their CRM values [P], best first,
+    at most ``max_peaks``."""
+    rows, values = [], []
+    maxima = local_maxima(crms[None], win)[0]
+    for c in classes:
+        ys, xs = torch.nonzero(maxima[c], as_tuple=True)
+        vals = crms[c, ys, xs].cpu().numpy().astype(np.float64)
+        keep = valid_peaks(thr_cfg, vals)
+        for y, x, v in zip(ys[keep].tolist(), xs[keep].tolist(), vals[keep]):
+            rows.append((int(c), y, x))
+            values.append(float(v))
+    if not rows:
+        return np.zeros((0, 3), np.int64), np.zeros(0)
+    order = np.argsort(-np.asarray(values), kind="stable")[:max_peaks]
+    return np.asarray(rows, np.int64)[order], np.asarray(values)[order]
+
+
+def split_class_q3(ctx: RunContext, model, samples: list[dict]) -> float | None:
+    """The third quartile of every (image, class) score of the split (``thresholds.population='split'``)."""
+    thr = ctx.cfg.thresholds
+    if thr.get("mode", "adaptive") != "adaptive" or thr.get("population", "image") != "split":
+        return None
+    values = []
+    with torch.no_grad():
+        for s in progress(ctx.shard(samples), desc="class scores val", disable=not ctx.is_main):
+            x = preprocess(model, mmcv.imread(s["img_path"]), ctx.device)
+            values.append(model.aggregate(model.class_response_maps(x))[0].cpu().numpy())
+    values = np.concatenate(values) if values else np.zeros(0)
+    if ctx.distributed:
+        from mmengine.dist import all_gather_object
+
+        values = np.concatenate(all_gather_object(values))
+    return third_quartile(values)
+
+
+def prm_instances(ctx: RunContext, model, sample: dict, store, split_q3: float | None) -> tuple[list[dict], dict]:
+    """COCO result records of one image by PRM, and per-image facts (peaks, mass kept)."""
+    from wsisbench.datasets.rle import encode_mask, json_rle
+
+    cfg = ctx.cfg
+    img = mmcv.imread(sample["img_path"])
+    shape = img.shape[:2]
+    x = preprocess(model, img, ctx.device)
+    with torch.no_grad():
+        crms = model.class_response_maps(x)
+        scores = model.aggregate(crms)[0].cpu().numpy()
+    crms = crms[0]
+    classes = valid_classes(cfg.thresholds, scores, split_q3)
+    pk = cfg.peaks
+    peaks, values = image_peaks(crms, classes, cfg.thresholds, int(pk.get("win_size", 3)), int(pk.get("max_peaks", 20)))
+    info = {"classes": len(classes), "peaks": len(peaks), "mass_kept": []}
+    if len(peaks) == 0:
+        return [], info
+    bp = cfg.peak_backprop
+    with mask_branches_cut(model, bool(bp.get("cut_mask_branch", False))):
+        prms, kept = peak_response_maps(model, model.low_res_maps, x, torch.from_numpy(peaks).to(x.device),
+                                        bottom=bp.get("bottom"), phi=bp.get("phi", "clamp"),
+                                        chunk=int(bp.get("chunk", 16)), upsample=model.upsample)
+    info["mass_kept"] = kept.cpu().tolist()
+    prms = _resize(prms, shape).clamp(min=0)
+    prms = prms / prms.flatten(1).sum(1).clamp(min=1e-12)[:, None, None]
+    crm_img = _resize(crms, shape).cpu().numpy()
+    proposals = image_proposals(ctx, sample, shape, store)
+    kind = cfg.instances.get("score", "peak")
+    if kind not in SCORES:
+        raise WsisbenchError(f"instances.score must be one of {SCORES}, got {kind!r}")
+    rank = {"peak": 1 / (1 + np.exp(-values)), "class": 1 / (1 + np.exp(-scores[peaks[:, 0]]))}.get(kind)
+    found = retrieve(prms.cpu().numpy(), peaks[:, 0], rank if rank is not None else np.zeros(len(peaks)),
+                     proposals, crm_img, cfg.retrieval)
+    records = []
+    for inst in found:
+        score = inst.value if kind == "retrieval" else inst.score
+        records.append({"image_id": sample["img_id"], "category_id": inst.label + 1,
+                        "segmentation": json_rle(encode_mask(proposals[inst.proposal])),
+                        "score": float(max(score, 0.0) if kind != "retrieval" else score)})
+    if kind == "retrieval":  # the evaluator needs scores >= 0: shift by a constant (ranking unchanged)
+        for r in records:
+            r["score"] = float(r["score"] + cfg.retrieval.get("beta", 1e-5) * shape[0] * shape[1])
+    return records, info
+
+
+def cam_instances(ctx: RunContext, model, sample: dict, split_q3: float | None) -> tuple[list[dict], dict]:
+    """The CAM baseline: connected components of each valid class's thresholded CAM, scored by the mean
+    normalised CAM inside the component."""
+    import cv2
+
+    from wsisbench.datasets.rle import encode_mask, json_rle
+
+    cfg = ctx.cfg
+    inst = cfg.instances
+    img = mmcv.imread(sample["img_path"])
+    shape = img.shape[:2]
+    x = preprocess(model, img, ctx.device)
+    with torch.no_grad():
+        crms = model.class_response_maps(x)
+        scores = model.aggregate(crms)[0].cpu().numpy()
+    classes = valid_classes(cfg.thresholds, scores, split_q3)
+    cams = _resize(F.relu(crms[0]), shape).cpu().numpy()
+    records = []
+    min_area = float(inst.get("min_area", 0.0)) * shape[0] * shape[1]
+    for c in classes:
+        cam = cams[c] / max(float(cams[c].max()), 1e-12)
+        n, comp = cv2.connectedComponents((cam >= float(inst.get("cam_threshold", 0.5))).astype(np.uint8), 8)
+        for k in range(1, n):
+            mask = comp == k
+            if mask.sum() <= max(min_area, 0):
+                continue
+            records.append({"image_id": sample["img_id"], "category_id": int(c) + 1,
+                            "segmentation": json_rle(encode_mask(mask)), "score": float(cam[mask].mean())})
+    return records, {"classes": len(classes), "peaks": 0, "mass_kept": []}
+
+
+def predict_val(ctx: RunContext, out_dir: Path) -> dict:
+    """Instances of every val image as one COCO results json (``predictions/val.json``)."""
+    cfg = ctx.cfg
+    kind = instance_kind(cfg)
+    model = load_trained(classifier_cfg(ctx, for_loading=True), ctx.artifact("train_classifier", WEIGHTS_NAME),
+                         ctx.device)
+    samples = split_samples(ctx, cfg.benchmark.eval_split)
+    split_q3 = split_class_q3(ctx, model, samples)
+    store = None
+    if kind == "prm" and check_proposal_files(cfg) is None:
+        store = proposal_store(ctx, ctx.artifact("proposals_val", PROPOSALS_DIR))
+    records, peaks, classes, kept = [], 0, 0, []
+    mine = ctx.shard(samples)
+    start = time.perf_counter()
+    for s in progress(mine, desc=f"{kind} instances val", disable=not ctx.is_main):
+        if kind == "prm":
+            recs, info = prm_instances(ctx, model, s, store, split_q3)
+        else:
+            recs, info = cam_instances(ctx, model, s, split_q3)
+        records += recs
+        peaks, classes, kept = peaks + info["peaks"], classes + info["classes"], kept + info["mass_kept"]
+    elapsed = time.perf_counter() - start
+    pred_dir = out_dir / "predictions"
+    pred_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(pred_dir / f"val.part{ctx.rank}.json", records)
+    ctx.barrier()
+    total = len(records)
+    if ctx.is_main:
+        merged = []
+        for r in range(ctx.world_size):
+            part = pred_dir / f"val.part{r}.json"
+            merged += json.loads(part.read_text())
+            part.unlink()
+        atomic_write_json(out_dir / PREDICTIONS, merged)
+        total = len(merged)
+    ctx.barrier()
+    n = max(1, len(mine))
+    ctx.log(f"  {kind} instances: {total} on {len(samples)} val images ({classes / n:.2f} valid classes and "
+            f"{peaks / n:.2f} valid peaks per image on this rank)")
+    return {"predictions": PREDICTIONS, "num_predictions": total, "split_class_q3": split_q3,
+            "valid_classes_per_image": classes / n, "valid_peaks_per_image": peaks / n,
+            "prm_mass_kept_mean": float(np.mean(kept)) if kept else None,
+            "profile": {"sec_per_img": elapsed / n}}
+
+
+# ----------------------------------------------------------------------------- evaluation
+def evaluate_val(ctx: RunContext, out_dir: Path) -> dict:
+    """The 'voc' instance protocol against the val split's SegmentationObject PNGs (mAP^r and ABO)."""
+    from wsisbench.evaluation.api import evaluate_instance
+    from wsisbench.evaluation.ground_truth import load_voc_instance_gt
+    from wsisbench.evaluation.per_image import stage_file
+
+    if not ctx.is_main:
+        return {}
+    split = ctx.cfg.benchmark.eval_split
+    gt = load_voc_instance_gt(ctx.data_root, split, class_names=class_names(ctx))
+    per_image, ref = stage_file(out_dir, "val")
+    entry = evaluate_instance(gt, ctx.artifact("predict_val", PREDICTIONS), protocol="voc",
+                              iou_thrs=list(ctx.cfg.get("eval_iou_thrs", (0.25, 0.5, 0.7, 0.75))), split=split,
+                              abo=True, per_image=per_image)
+    entry["per_image"] = ref
+    m = entry["metrics"]
+    ctx.log("  val: " + ", ".join(f"{k} {100 * v:.1f}" for k, v in m.items() if isinstance(v, float)))
+    return {"evaluations": {"val": entry}}
