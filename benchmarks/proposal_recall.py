@@ -12,27 +12,16 @@ decoding excluded). See docs/proposals.md.
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from wsisbench.benchmarks import get_benchmark  # noqa: E402
+from wsisbench.cli.proposals import parse_option  # noqa: E402
 from wsisbench.proposals import DEFAULT_OPTIONS  # noqa: E402
 from wsisbench.proposals.evaluate import evaluate_proposals, format_recall_table, voc_split_samples  # noqa: E402
 from wsisbench.utils.atomic import atomic_write_json  # noqa: E402
-
-
-def parse_option(text: str) -> tuple[str, object]:
-    """``'key=value'`` -> ``(key, value)``, the value read as a Python literal when it is one."""
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    key, value = text.split("=", 1)
-    try:
-        return key.strip(), ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return key.strip(), value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,8 @@ import ast
 from pathlib import Path
 
 
-def _option(text: str) -> tuple[str, object]:
+def parse_option(text: str) -> tuple[str, object]:
+    """``'key=value'`` -> ``(key, value)``, the value read as a Python literal when it is one."""
     import argparse
 
     if "=" not in text:
@@ -32,7 +33,7 @@ def register(subparsers) -> None:
     parser.add_argument("--method", default="selective_search", choices=sorted(DEFAULT_OPTIONS),
                         help="the generator (default: %(default)s)")
     parser.add_argument("--max-proposals", type=int, default=300, metavar="N", help="(default: %(default)s)")
-    parser.add_argument("--option", type=_option, action="append", default=[], metavar="KEY=VALUE",
+    parser.add_argument("--option", type=parse_option, action="append", default=[], metavar="KEY=VALUE",
                         help="a generator option, e.g. mode=quality (docs/proposals.md lists them)")
     parser.add_argument("--num-images", type=int, default=0, metavar="N", help="first N images only (0: all)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="the proposal store's root")

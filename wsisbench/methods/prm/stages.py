@@ -208,19 +208,24 @@ def split_class_q3(ctx: RunContext, model, samples: list[dict]) -> float | None:
     return third_quartile(values)
 
 
+def _class_responses(ctx: RunContext, model, sample: dict, split_q3: float | None):
+    """One image through the classifier: ``(shape (H, W), input x, CRMs (1, K, h, w), class scores (K,),
+    valid classes)``."""
+    img = mmcv.imread(sample["img_path"])
+    x = preprocess(model, img, ctx.device)
+    with torch.no_grad():
+        crms = model.class_response_maps(x)
+        scores = model.aggregate(crms)[0].cpu().numpy()
+    return img.shape[:2], x, crms, scores, valid_classes(ctx.cfg.thresholds, scores, split_q3)
+
+
 def prm_instances(ctx: RunContext, model, sample: dict, store, split_q3: float | None) -> tuple[list[dict], dict]:
     """COCO result records of one image by PRM, and per-image facts (peaks, mass kept)."""
     from wsisbench.datasets.rle import encode_mask, json_rle
 
     cfg = ctx.cfg
-    img = mmcv.imread(sample["img_path"])
-    shape = img.shape[:2]
-    x = preprocess(model, img, ctx.device)
-    with torch.no_grad():
-        crms = model.class_response_maps(x)
-        scores = model.aggregate(crms)[0].cpu().numpy()
+    shape, x, crms, scores, classes = _class_responses(ctx, model, sample, split_q3)
     crms = crms[0]
-    classes = valid_classes(cfg.thresholds, scores, split_q3)
     pk = cfg.peaks
     peaks, values = image_peaks(crms, classes, cfg.thresholds, int(pk.get("win_size", 3)), int(pk.get("max_peaks", 20)))
     info = {"classes": len(classes), "peaks": len(peaks), "mass_kept": []}
@@ -263,13 +268,7 @@ def cam_instances(ctx: RunContext, model, sample: dict, split_q3: float | None) 
 
     cfg = ctx.cfg
     inst = cfg.instances
-    img = mmcv.imread(sample["img_path"])
-    shape = img.shape[:2]
-    x = preprocess(model, img, ctx.device)
-    with torch.no_grad():
-        crms = model.class_response_maps(x)
-        scores = model.aggregate(crms)[0].cpu().numpy()
-    classes = valid_classes(cfg.thresholds, scores, split_q3)
+    shape, _, crms, scores, classes = _class_responses(ctx, model, sample, split_q3)
     cams = _resize(F.relu(crms[0]), shape).cpu().numpy()
     records = []
     min_area = float(inst.get("min_area", 0.0)) * shape[0] * shape[1]
