@@ -92,19 +92,7 @@ def predict_to_json(ctx: RunContext, model: torch.nn.Module, dataset_cfg: dict, 
         if ctx.is_main and len(qualitative) < QUALITATIVE_IMAGES:
             qualitative.append(qualitative_sample(info, pred, out_dir))
     elapsed = time.perf_counter() - start
-    pred_dir = out_dir / "predictions"
-    pred_dir.mkdir(parents=True, exist_ok=True)
-    part = pred_dir / f"{split}.part{ctx.rank}.json"
-    atomic_write_json(part, records)
-    ctx.barrier()
-    if ctx.is_main:
-        merged = []
-        for r in range(ctx.world_size):
-            p = pred_dir / f"{split}.part{r}.json"
-            merged += json.loads(p.read_text())
-            p.unlink()
-        atomic_write_json(pred_dir / f"{split}.json", merged)
-    ctx.barrier()
+    write_merged_records(ctx, records, out_dir / "predictions" / f"{split}.json")
     return {"predictions": f"predictions/{split}.json", "num_predictions": len(records),
             "profile": {"sec_per_img": elapsed / max(1, len(indices))}, "qualitative": qualitative}
 
@@ -127,3 +115,22 @@ def qualitative_sample(info: dict, pred: dict, out_dir: Path, min_score: float =
     gt = img_path.parent.parent / "SegmentationClass" / f"{img_path.stem}.png"
     return qualitative_entry(out_dir, img_path, gt if gt.exists() else None, pred=painted,
                              caption=f"masks with score >= {min_score}")
+
+
+def write_merged_records(ctx, records: list[dict], path: Path) -> int:
+    """Write the COCO result records of every rank to ``path`` (atomically, in rank order); each rank passes
+    its own. Returns the merged count on the main rank, this rank's count elsewhere."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path.with_name(f"{path.stem}.part{ctx.rank}.json"), records)
+    ctx.barrier()
+    total = len(records)
+    if ctx.is_main:
+        merged = []
+        for r in range(ctx.world_size):
+            part = path.with_name(f"{path.stem}.part{r}.json")
+            merged += json.loads(part.read_text())
+            part.unlink()
+        atomic_write_json(path, merged)
+        total = len(merged)
+    ctx.barrier()
+    return total

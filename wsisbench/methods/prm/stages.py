@@ -6,7 +6,6 @@ Per-image work goes through ``ctx.shard``; per-rank prediction parts are merged 
 from __future__ import annotations
 
 import copy
-import json
 import time
 from pathlib import Path
 
@@ -15,12 +14,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from wsisbench.detection.prediction import write_merged_records
 from wsisbench.errors import WsisbenchError
 from wsisbench.pipeline import RunContext
 from wsisbench.pipeline.preflight import apply_pretrained
 from wsisbench.pipeline.stage import training_share
 from wsisbench.pipeline.training import WEIGHTS_NAME, load_trained, train_with_runner
-from wsisbench.utils.atomic import atomic_write_json
 from wsisbench.utils.progress import progress
 
 from .attention import mask_branches_cut
@@ -306,20 +305,7 @@ def predict_val(ctx: RunContext, out_dir: Path) -> dict:
         records += recs
         peaks, classes, kept = peaks + info["peaks"], classes + info["classes"], kept + info["mass_kept"]
     elapsed = time.perf_counter() - start
-    pred_dir = out_dir / "predictions"
-    pred_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(pred_dir / f"val.part{ctx.rank}.json", records)
-    ctx.barrier()
-    total = len(records)
-    if ctx.is_main:
-        merged = []
-        for r in range(ctx.world_size):
-            part = pred_dir / f"val.part{r}.json"
-            merged += json.loads(part.read_text())
-            part.unlink()
-        atomic_write_json(out_dir / PREDICTIONS, merged)
-        total = len(merged)
-    ctx.barrier()
+    total = write_merged_records(ctx, records, out_dir / PREDICTIONS)
     n = max(1, len(mine))
     ctx.log(f"  {kind} instances: {total} on {len(samples)} val images ({classes / n:.2f} valid classes and "
             f"{peaks / n:.2f} valid peaks per image on this rank)")
