@@ -55,3 +55,4 @@ retrieval = dict(alpha=0.8, beta=1e-5, bg_factor=0.95, contour_width=5, size_lim
                  nms_class_agnostic=True)
 instances = dict(kind='prm', score='peak', cam_threshold=0.5, min_area=0.002)
 eval_iou_thrs = (0.25, 0.5, 0.7, 0.75)
+num_qualitative = 3   # val images whose CRM and PRM of one peak go into result.json for the reports' figure

@@ -54,6 +54,12 @@ def test_unknown_config_key_is_named():
     assert "train.max_iterz" in proc.stderr and "max_iters" in proc.stderr
 
 
+def test_an_unparsable_cfg_option_is_a_clear_error():
+    proc = run_cli("run", "--method", "cam_baseline", "--cfg-options", "train=dict(max_iters=3)")
+    assert proc.returncode == 2
+    assert "cannot parse 'train=dict(max_iters=3)'" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_missing_data_root_names_path_and_layout(tmp_path):
     missing = tmp_path / "no_voc_here"
     proc = run_cli("run", "--method", "cam_baseline", "--preset", "voc2012", "--data-root", str(missing),

@@ -28,15 +28,19 @@ def test_metafile_claims_parse_and_name_existing_methods():
     claims = load_claims()
     ids = [c.id for c in claims]
     assert len(ids) == len(set(ids))
-    by_method = {m: [c for c in claims if c.method == m] for m in ("fickle_net", "maskx_rcnn")}
-    assert len(by_method["fickle_net"]) == 12 and len(by_method["maskx_rcnn"]) == 13
+    by_method = {m: [c for c in claims if c.method == m] for m in ("fickle_net", "maskx_rcnn", "prm")}
+    assert [len(by_method[m]) for m in ("fickle_net", "maskx_rcnn", "prm")] == [12, 13, 5]
     for c in claims:
         errors, missing = claim_problems(c)
         assert errors == [], errors  # every side names a method folder of this repository
         for side in (c.left, c.right):
             assert side.method in metafiles
-            assert side.preset.startswith("mechanism")
-        assert c.paper_table.startswith("Table ")
+            assert side.preset.startswith("embedded" if c.method == "prm" else "mechanism")
+        assert c.paper_table.startswith("Table ") == c.has_paper_numbers
+    prm = {c.id: c for c in by_method["prm"]}
+    assert {c.direction for c in prm.values()} == {"greater", "no_worse", "equivalent"}
+    assert all((c.margin is not None) == (c.direction in ("no_worse", "equivalent")) for c in prm.values())
+    assert prm["prm_beats_cam_instances"].paper_percent() == (None, None)
     fickle = {c.id: c for c in by_method["fickle_net"]}
     t6 = fickle["fickle_net_t6_spread_shrinks_with_n"]
     assert t6.left.preset == t6.right.preset and t6.direction == "less" and t6.paper_percent() == (0.48, 2.1)
@@ -78,6 +82,30 @@ def test_duplicate_ids_and_unknown_methods_are_errors():
                             Path("m.yaml"), "fickle_net")
     errors, _ = claim_problems(claim)
     assert errors and "unknown method 'no_such_method'" in errors[0]
+
+
+def test_margin_claims_no_worse_and_equivalent():
+    m = 0.02  # two points, as fractions like result.json
+    assert verdict_for(-0.015, 0.03, "no_worse", m) == "reproduced"  # worse by less than the margin at most
+    assert verdict_for(-0.05, 0.03, "no_worse", m) == "inconclusive"
+    assert verdict_for(-0.06, -0.03, "no_worse", m) == "contradicted"
+    assert verdict_for(-0.015, 0.015, "equivalent", m) == "reproduced"
+    assert verdict_for(-0.01, 0.03, "equivalent", m) == "inconclusive"  # contains 0 but reaches past the margin
+    assert verdict_for(0.03, 0.05, "equivalent", m) == "contradicted"
+    for low, high in ((-0.015, 0.015), (-0.01, 0.03), (0.03, 0.05)):
+        assert verdict_for(low, high, "equivalent", m) == verdict_for(-high, -low, "equivalent", m)
+    with pytest.raises(ValueError, match="positive margin"):
+        verdict_for(0.0, 0.01, "equivalent")
+    (c,) = parse_claims(_raw(direction="no_worse", margin=2.0, paper={"where": "Section 3"}), Path("m.yaml"), "m")
+    assert (c.margin, c.paper_table, c.paper_text(), c.has_paper_numbers) == (2.0, "Section 3", ("", ""), False)
+    with pytest.raises(WsisbenchError, match="no other way round"):
+        c.swapped()
+    for changes, match in [({"direction": "equivalent"}, "needs 'margin'"),
+                           ({"direction": "no_worse", "margin": -1}, "needs 'margin'"),
+                           ({"margin": 2.0}, "'margin' belongs to"),
+                           ({"paper": {"where": "Fig. 4", "table": "Table 1"}}, "stands alone")]:
+        with pytest.raises(WsisbenchError, match=match):
+            parse_claims(_raw(**changes), Path("m.yaml"), "m")
 
 
 def test_verdict_rule_and_its_symmetries():

@@ -8,6 +8,18 @@ from pathlib import Path
 from mmengine.config import DictAction
 
 
+class CfgOptions(DictAction):
+    """mmengine's KEY=VALUE parser, with a clear error for values it cannot parse (e.g. ``a=dict(b=1)``, which
+    sends mmengine's parser into endless recursion)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        try:
+            super().__call__(parser, namespace, values, option_string)
+        except (RecursionError, AssertionError, ValueError):
+            parser.error(f"{option_string}: cannot parse {' '.join(values)!r}; give nested keys one by one "
+                         f"(a.b=1 a.c=2), lists as a=[1,2], and dicts in a config file (--config)")
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "run", help="run a method end to end (embedded preset by default)",
@@ -22,7 +34,7 @@ def register(subparsers) -> None:
                    help="where stages write (default: work_dirs/<method>/<preset>[-<config hash>])")
     p.add_argument("--device", choices=["cpu", "cuda"], default=None,
                    help="default: cuda when available, else cpu")
-    p.add_argument("--cfg-options", nargs="+", action=DictAction, default=None, metavar="KEY=VALUE",
+    p.add_argument("--cfg-options", nargs="+", action=CfgOptions, default=None, metavar="KEY=VALUE",
                    help="override config keys, e.g. train.max_iters=100 (unknown keys are an error)")
     p.add_argument("--launcher", choices=["none", "pytorch", "slurm"], default="none",
                    help="distributed launcher (use `torchrun --nproc_per_node N -m wsisbench.cli.main run "

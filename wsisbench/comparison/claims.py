@@ -1,12 +1,20 @@
 """Verdicts on the papers' claims (``claims:`` in each method's metafile.yaml) from runs with several seeds.
 
 For a claim "left > right" (``direction: greater``; ``less`` for "left < right") on the paired difference
-``left - right`` with its 95 % bootstrap interval (:func:`~wsisbench.comparison.bootstrap.paired_difference`):
+``left - right`` with its 95 % bootstrap interval [low, high]
+(:func:`~wsisbench.comparison.bootstrap.paired_difference`):
 
 - ``reproduced``: the interval excludes 0 on the paper's side;
 - ``contradicted``: the interval excludes 0 on the other side;
 - ``inconclusive``: the interval contains 0 (or there is no interval: one run per side, no per-image data);
 - ``not run``: no runs of one side (the note says which), or its preset has no config yet.
+
+Claims with a margin m (percent points, fixed in the metafile before any run):
+
+- ``no_worse`` (left > right - m): reproduced when low > -m, contradicted when high < -m;
+- ``equivalent`` (|left - right| < m): reproduced when -m < low and high < m, contradicted when low > m or
+  high < -m;
+- otherwise inconclusive.
 
 Stating a claim the other way round (left and right exchanged, direction flipped) gives the same verdict;
 exchanging only left and right turns ``reproduced`` into ``contradicted`` and back.
@@ -18,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from wsisbench.errors import WsisbenchError
-from wsisbench.leaderboards.metafile import Claim, claim_problems
+from wsisbench.leaderboards.metafile import CLAIM_DIRECTIONS, MARGIN_DIRECTIONS, Claim, claim_problems
 
 from .bootstrap import DEFAULT_REPLICATES, Difference, paired_difference
 from .runsets import RunSet
@@ -26,12 +34,21 @@ from .runsets import RunSet
 VERDICTS = ("reproduced", "contradicted", "inconclusive", "not run")
 
 
-def verdict_for(low: float | None, high: float | None, direction: str) -> str:
-    """The verdict of an interval [low, high] of ``left - right`` for a claim in ``direction``."""
-    if direction not in ("greater", "less"):
-        raise ValueError(f"direction must be 'greater' or 'less', got {direction!r}")
+def verdict_for(low: float | None, high: float | None, direction: str, margin: float | None = None) -> str:
+    """The verdict of an interval [low, high] of ``left - right`` for a claim in ``direction``; ``margin`` (in
+    the interval's units) for ``no_worse`` and ``equivalent``."""
+    if direction not in CLAIM_DIRECTIONS:
+        raise ValueError(f"direction must be one of {list(CLAIM_DIRECTIONS)}, got {direction!r}")
+    if direction in MARGIN_DIRECTIONS and (margin is None or not margin > 0):
+        raise ValueError(f"a {direction!r} claim needs a positive margin, got {margin!r}")
     if low is None or high is None or math.isnan(low) or math.isnan(high):
         return "inconclusive"
+    if direction == "no_worse":
+        return "reproduced" if low > -margin else "contradicted" if high < -margin else "inconclusive"
+    if direction == "equivalent":
+        if -margin < low and high < margin:
+            return "reproduced"
+        return "contradicted" if low > margin or high < -margin else "inconclusive"
     if low > 0:
         sign = 1
     elif high < 0:
@@ -57,12 +74,13 @@ class ClaimVerdict:
         c = self.claim
         paper_l, paper_r = c.paper_percent()
         return {
-            "id": c.id, "text": c.text, "method": c.method, "direction": c.direction,
+            "id": c.id, "text": c.text, "method": c.method, "direction": c.direction, "margin": c.margin,
             "left": {"method": c.left.method, "preset": c.left.preset, "metric": c.left.metric,
                      "seeds": self.left_set.seeds if self.left_set else []},
             "right": {"method": c.right.method, "preset": c.right.preset, "metric": c.right.metric,
                       "seeds": self.right_set.seeds if self.right_set else []},
-            "paper": {"table": c.paper_table, "left": c.paper_left, "right": c.paper_right, "unit": c.paper_unit,
+            "paper": {"table": c.paper_table, "numbers_printed": c.has_paper_numbers, "left": c.paper_left,
+                      "right": c.paper_right, "unit": c.paper_unit,
                       "left_percent": paper_l, "right_percent": paper_r},
             "verdict": self.verdict,
             "difference": self.difference.to_dict() if self.difference else None,
@@ -112,7 +130,8 @@ def evaluate_claim(claim: Claim, index: dict[tuple[str, str], list[RunSet]],
             return ClaimVerdict(claim, "not run", None, left, right,
                                 notes + [f"{rs.label} runs lack metric {side.metric!r} ({lacking[0]})"])
     diff = paired_difference(left, right, claim.left.metric, claim.right.metric, replicates, bootstrap_seed)
-    return ClaimVerdict(claim, verdict_for(diff.low, diff.high, claim.direction), diff, left, right,
+    margin = claim.margin / 100.0 if claim.margin is not None else None  # percent points -> result.json fractions
+    return ClaimVerdict(claim, verdict_for(diff.low, diff.high, claim.direction, margin), diff, left, right,
                         notes + diff.notes)
 
 

@@ -48,7 +48,9 @@ def difference_frame(d: Difference) -> pd.DataFrame:
 
 def _paper_text(v: ClaimVerdict) -> str:
     c = v.claim
-    rel = ">" if c.direction == "greater" else "<"
+    if not c.has_paper_numbers:
+        return "stated without numbers"
+    rel = {"greater": ">", "less": "<", "no_worse": "≥", "equivalent": "≈"}[c.direction]
     unit = "" if c.paper_unit == "percent" else f" (×{c.paper_unit})" if c.paper_unit != "fraction" else " (fraction)"
     left, right = c.paper_text()
     return f"{left} {rel} {right}{unit}"
@@ -78,7 +80,8 @@ def verdicts_frame(verdicts: list[ClaimVerdict], with_notes: bool = True) -> tup
             "claim": c.id, "statement": c.text, "table": c.paper_table,
             "left": f"{c.left.method}/{c.left.preset}" if c.left.method != c.method else c.left.preset,
             "right": f"{c.right.method}/{c.right.preset}" if c.right.method != c.method else c.right.preset,
-            "metric": c.left.metric if c.left.metric == c.right.metric else f"{c.left.metric} vs {c.right.metric}",
+            "metric": (c.left.metric if c.left.metric == c.right.metric else f"{c.left.metric} vs {c.right.metric}")
+            + (f" ({c.direction.replace('_', ' ')}, margin {c.margin:g})" if c.margin is not None else ""),
             "left (%)": _side_text(v, True), "right (%)": _side_text(v, False),
             "left - right [95 % CI]": interval_text(d),
             "seeds L/R": f"{len(v.left_set.runs) if v.left_set else 0}/{len(v.right_set.runs) if v.right_set else 0}",

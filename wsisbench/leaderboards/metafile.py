@@ -20,6 +20,11 @@ Format (``wsisbench.metafile/1``)::
         direction: greater                                   # the paper says left > right ('less': left < right)
         paper: {table: Table 5, left: 61.2, right: 56.3}     # as printed, in percent (unit: 1e-3 etc. if not)
         note: "..."                                          # optional
+      - id: adaptive_no_worse_than_fixed                     # a claim in words only, with a margin
+        ...
+        direction: no_worse       # left > right - margin ('equivalent': |left - right| < margin)
+        margin: 2.0               # percent points of the metric, fixed before any run
+        paper: {where: "Section 3.4"}                        # where the paper says it (no numbers printed)
 
 Each cell becomes a :class:`~wsisbench.leaderboards.mapping.Mapping` that matches runs of that method and
 preset; ``wsisbench report`` and ``wsisbench check --against`` read them all.
@@ -39,13 +44,16 @@ METAFILE_SCHEMA = "wsisbench.metafile/1"
 _TOP_KEYS = {"schema", "method", "paper", "leaderboard", "presets", "claims"}
 
 
-#: a claim's ``direction``: the paper says left > right (``greater``) or left < right (``less``)
-CLAIM_DIRECTIONS = ("greater", "less")
+#: a claim's ``direction``: the paper says left > right (``greater``), left < right (``less``), left is no worse
+#: than right (``no_worse``: left > right - margin) or the two do not differ (``equivalent``: |left - right| < margin)
+CLAIM_DIRECTIONS = ("greater", "less", "no_worse", "equivalent")
+#: the directions that need a ``margin`` (percent points of the claim's metric)
+MARGIN_DIRECTIONS = ("no_worse", "equivalent")
 #: units of a claim's printed paper numbers -> the factor that turns them into percent
 PAPER_UNITS = {"percent": 1.0, "fraction": 100.0, "1e-3": 0.1, "1e-5": 0.001}
-_CLAIM_KEYS = {"id", "text", "left", "right", "direction", "paper", "note"}
+_CLAIM_KEYS = {"id", "text", "left", "right", "direction", "margin", "paper", "note"}
 _SIDE_KEYS = {"method", "preset", "metric"}
-_PAPER_KEYS = {"table", "left", "right", "unit"}
+_PAPER_KEYS = {"table", "left", "right", "unit", "where"}
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,10 @@ class ClaimSide:
 class Claim:
     """A paper's qualitative claim: ``left`` > ``right`` (``direction='greater'``) or ``left`` < ``right``.
 
-    ``paper_left`` / ``paper_right`` are the printed numbers in ``paper_unit`` (percent unless stated);
-    ``method`` is the metafile's method, ``source`` the metafile.
+    ``paper_left`` / ``paper_right`` are the printed numbers in ``paper_unit`` (percent unless stated), or None
+    for a claim the paper states in words or figures only (``paper_table`` then says where); ``margin`` (percent
+    points) bounds a ``no_worse`` or ``equivalent`` claim; ``method`` is the metafile's method, ``source`` the
+    metafile.
     """
 
     id: str
@@ -75,22 +85,31 @@ class Claim:
     right: ClaimSide
     direction: str
     paper_table: str
-    paper_left: float
-    paper_right: float
+    paper_left: float | None
+    paper_right: float | None
     method: str
     source: Path
     paper_unit: str = "percent"
     note: str | None = None
     paper_printed: tuple[str, str] = ("", "")  # the two numbers as written in the metafile
+    margin: float | None = None
+
+    @property
+    def has_paper_numbers(self) -> bool:
+        return self.paper_left is not None
 
     def paper_text(self) -> tuple[str, str]:
-        """The paper's two numbers as printed (as written in the metafile)."""
+        """The paper's two numbers as printed (as written in the metafile); empty for a claim in words only."""
+        if not self.has_paper_numbers:
+            return "", ""
         if all(self.paper_printed):
             return self.paper_printed
         return f"{self.paper_left:g}", f"{self.paper_right:g}"
 
-    def paper_percent(self) -> tuple[float, float]:
-        """The paper's two numbers in percent."""
+    def paper_percent(self) -> tuple[float | None, float | None]:
+        """The paper's two numbers in percent (None, None for a claim in words only)."""
+        if not self.has_paper_numbers:
+            return None, None
         f = PAPER_UNITS[self.paper_unit]
         return self.paper_left * f, self.paper_right * f
 
@@ -98,7 +117,10 @@ class Claim:
         """Left and right exchanged; with ``flip_direction`` the same claim, stated the other way round."""
         from dataclasses import replace
 
-        direction = {"greater": "less", "less": "greater"}[self.direction] if flip_direction else self.direction
+        if flip_direction and self.direction == "no_worse":
+            raise WsisbenchError(f"claim {self.id!r}: a 'no_worse' claim has no other way round")
+        flipped = {"greater": "less", "less": "greater", "equivalent": "equivalent"}
+        direction = flipped[self.direction] if flip_direction else self.direction
         return replace(self, left=self.right, right=self.left, direction=direction, paper_left=self.paper_right,
                        paper_right=self.paper_left, paper_printed=(self.paper_printed[1], self.paper_printed[0]))
 
@@ -154,12 +176,27 @@ def parse_claims(raw: Any, path: Path, method: str) -> list[Claim]:
         right = _claim_side(c["right"], f"{where}: right", method)
         if left == right:
             raise WsisbenchError(f"{where}: left and right are the same metric of the same preset")
+        margin = c.get("margin")
+        if c["direction"] in MARGIN_DIRECTIONS:
+            if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not margin > 0:
+                raise WsisbenchError(f"{where}: a '{c['direction']}' claim needs 'margin', a positive number of "
+                                     f"percent points of its metric, got {margin!r}")
+            margin = float(margin)
+        elif margin is not None:
+            raise WsisbenchError(f"{where}: 'margin' belongs to {list(MARGIN_DIRECTIONS)} claims only")
         paper = c["paper"]
         if not isinstance(paper, dict):
-            raise WsisbenchError(f"{where}: 'paper' must be {{table, left, right}}")
+            raise WsisbenchError(f"{where}: 'paper' must be {{table, left, right}} or {{where}}")
         extra = sorted(set(paper) - _PAPER_KEYS)
         if extra:
             raise WsisbenchError(f"{where}: paper: unknown key(s) {extra} (allowed: {sorted(_PAPER_KEYS)})")
+        if "where" in paper:
+            if set(paper) != {"where"} or not isinstance(paper["where"], str) or not paper["where"].strip():
+                raise WsisbenchError(f"{where}: paper: {{where: ...}} names the section or figures of a claim the "
+                                     f"paper states without numbers, and stands alone")
+            out.append(Claim(cid.strip(), " ".join(c["text"].split()), left, right, c["direction"],
+                             paper["where"].strip(), None, None, method, path, note=_note(c, where), margin=margin))
+            continue
         if not isinstance(paper.get("table"), str):
             raise WsisbenchError(f"{where}: paper.table must name the paper's table (e.g. 'Table 5')")
         nums = []
@@ -171,16 +208,21 @@ def parse_claims(raw: Any, path: Path, method: str) -> list[Claim]:
         unit = paper.get("unit", "percent")
         if unit not in PAPER_UNITS:
             raise WsisbenchError(f"{where}: paper.unit must be one of {list(PAPER_UNITS)}, got {unit!r}")
-        said = nums[0] > nums[1] if c["direction"] == "greater" else nums[0] < nums[1]
+        said = {"greater": nums[0] > nums[1], "less": nums[0] < nums[1]}.get(c["direction"], True)
         if not said:
             raise WsisbenchError(f"{where}: the paper's numbers {nums[0]} vs {nums[1]} do not say left "
                                  f"{'>' if c['direction'] == 'greater' else '<'} right")
-        note = c.get("note")
-        if note is not None and not isinstance(note, str):
-            raise WsisbenchError(f"{where}: 'note' must be a string")
         out.append(Claim(cid.strip(), " ".join(c["text"].split()), left, right, c["direction"], paper["table"],
-                         nums[0], nums[1], method, path, unit, note, (str(paper["left"]), str(paper["right"]))))
+                         nums[0], nums[1], method, path, unit, _note(c, where),
+                         (str(paper["left"]), str(paper["right"])), margin))
     return out
+
+
+def _note(c: dict, where: str) -> str | None:
+    note = c.get("note")
+    if note is not None and not isinstance(note, str):
+        raise WsisbenchError(f"{where}: 'note' must be a string")
+    return note
 
 
 def claim_problems(claim: Claim) -> tuple[list[str], list[str]]:

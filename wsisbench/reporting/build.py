@@ -112,7 +112,8 @@ def _claims_section(report: Report, runs: list[RunResult], foot: list[str]) -> N
     s.blocks.append(TableBlock(
         "claims", "The papers' claims on these runs: left - right in percent points with a 95 % bootstrap interval "
                   "over images and seeds; reproduced / contradicted when the interval excludes 0 in the paper's / the "
-                  "other direction, inconclusive when it contains 0, not run without runs of a side (docs/claims.md).",
+                  "other direction, inconclusive when it contains 0, not run without runs of a side; 'no worse' and "
+                  "'equivalent' claims are decided against their margin (docs/claims.md).",
         frame, foot + notes))
     report.sections.append(s)
 
@@ -170,6 +171,11 @@ def _qualitative_section(report: Report, runs: list[RunResult]) -> None:
         if png:
             s.blocks.append(FigureBlock(f"qualitative_{slug(r.name)}",
                                         f"{r.name}: image, ground truth, predicted mask and localization map.", png))
+    png = overlays.maps_side_by_side(runs)
+    if png:
+        s.blocks.append(FigureBlock("maps_side_by_side", "Named localization maps of each run on the same images "
+                                    "(for PRM: the class response map of the best-scoring class and the peak "
+                                    "response map of its highest peak), side by side.", png))
     if s.blocks:
         report.sections.append(s)
 

@@ -1,8 +1,9 @@
 """Qualitative figure: images with ground truth, predicted masks and localization maps overlaid.
 
-Reads result.json's optional ``qualitative`` list, ``[{image, pred, gt, cam}, ...]`` with paths relative
-to the result.json folder (or absolute): ``image`` any RGB image, ``pred``/``gt`` label PNGs (palette or
-grey; 0 background, 255 void), ``cam`` a ``.npy`` map [H, W] or [C, H, W] (max over C). Missing or
+Reads result.json's optional ``qualitative`` list, ``[{image, pred, gt, cam, maps}, ...]`` with paths
+relative to the result.json folder (or absolute): ``image`` any RGB image, ``pred``/``gt`` label PNGs
+(palette or grey; 0 background, 255 void), ``cam`` a ``.npy`` map [H, W] or [C, H, W] (max over C), ``maps``
+named ``.npy`` maps that :func:`maps_side_by_side` shows for several runs on the same images. Missing or
 unreadable files leave that panel blank with a note instead of failing the report.
 """
 from __future__ import annotations
@@ -97,7 +98,8 @@ def _read_panel(run: RunResult, sample: dict, key: str, image: np.ndarray | None
 
 def qualitative_figure(run: RunResult, max_samples: int = MAX_SAMPLES) -> bytes | None:
     """Rows of samples; columns image / ground truth / prediction / localization map. None if no samples."""
-    samples = [s for s in run.qualitative if isinstance(s, dict)][:max_samples]
+    samples = [s for s in run.qualitative if isinstance(s, dict) and any(s.get(k) for k in ("gt", "pred", "cam"))]
+    samples = samples[:max_samples]
     if not samples:
         return None
     panels = [k for k in ("image", "gt", "pred", "cam") if any(s.get(k) for s in samples)]
@@ -123,4 +125,51 @@ def qualitative_figure(run: RunResult, max_samples: int = MAX_SAMPLES) -> bytes 
             if i == 0:
                 ax.set_title(titles[key], fontsize=9)
     fig.suptitle(f"{run.name}: qualitative results", fontsize=10)
+    return to_png(fig)
+
+
+def maps_side_by_side(runs: list[RunResult], max_samples: int = 3) -> bytes | None:
+    """The named maps of several runs on the images they share, side by side: one row per image, for each run
+    its maps (e.g. class response map, peak response map) as heat maps over the image. None if fewer than one
+    run has maps."""
+    with_maps = []
+    for r in runs:
+        entries = {s["image"]: s for s in r.qualitative if isinstance(s, dict) and s.get("maps") and s.get("image")}
+        if entries:
+            with_maps.append((r, entries))
+    if not with_maps:
+        return None
+    shared = [img for img in with_maps[0][1] if all(img in e for _, e in with_maps)][:max_samples]
+    if not shared:
+        return None
+    columns = [(k, label) for k, (_, e) in enumerate(with_maps) for label in e[shared[0]]["maps"]]
+    fig = Figure(figsize=(2.4 * len(columns), 2.5 * len(shared)))
+    axes = np.atleast_2d(fig.subplots(len(shared), len(columns), squeeze=False))
+    for i, img in enumerate(shared):
+        image = None
+        for j, (k, label) in enumerate(columns):
+            r, entry = with_maps[k][0], with_maps[k][1][img]
+            if image is None:
+                path = _path(r, img)
+                try:
+                    image = _load_rgb(path) if path is not None else None
+                except OSError:
+                    image = None
+            ax = axes[i, j]
+            ax.set_axis_off()
+            path = _path(r, entry["maps"].get(label))
+            try:
+                arr = overlay_heatmap(image, np.load(path)) if image is not None and path is not None else None
+                note = "" if arr is not None else "no image"
+            except (OSError, ValueError) as e:
+                arr, note = None, f"unreadable: {type(e).__name__}"
+            if arr is not None:
+                ax.imshow(np.clip(arr, 0, 1))
+            else:
+                ax.text(0.5, 0.5, note, ha="center", va="center", fontsize=8, transform=ax.transAxes)
+            if i == 0:
+                ax.set_title(f"{r.name}\n{label}", fontsize=8)
+            if j % len(entry["maps"]) == 0 and entry.get("caption"):
+                ax.text(0.0, -0.04, entry["caption"], fontsize=6, transform=ax.transAxes, va="top")
+    fig.suptitle("Localization maps side by side", fontsize=10)
     return to_png(fig)

@@ -218,6 +218,42 @@ def _class_responses(ctx: RunContext, model, sample: dict, split_q3: float | Non
     return img.shape[:2], x, crms, scores, valid_classes(ctx.cfg.thresholds, scores, split_q3)
 
 
+def image_prms(ctx: RunContext, model, x: torch.Tensor, peaks: np.ndarray,
+               shape: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Peak response maps of ``peaks`` (int64 [P, 3] class, y, x) at image size: float [P, H, W], each
+    non-negative with sum 1, and the share of each map's mass kept by the clamp [P]."""
+    bp = ctx.cfg.peak_backprop
+    with mask_branches_cut(model, bool(bp.get("cut_mask_branch", False))):
+        prms, kept = peak_response_maps(model, model.low_res_maps, x, torch.from_numpy(peaks).to(x.device),
+                                        bottom=bp.get("bottom"), phi=bp.get("phi", "clamp"),
+                                        chunk=int(bp.get("chunk", 16)), upsample=model.upsample)
+    prms = _resize(prms, shape).clamp(min=0)
+    return prms / prms.flatten(1).sum(1).clamp(min=1e-12)[:, None, None], kept
+
+
+def peak_figure_entry(ctx: RunContext, model, sample: dict, out_dir: Path) -> dict:
+    """A result.json ``qualitative`` entry for the reports' side-by-side figure: the class response map of the
+    image's best-scoring class and the peak response map of that map's highest peak, valid or not (so that every
+    run shows the same images), saved as ``.npy`` [H, W] under ``out_dir/qualitative/``."""
+    from wsisbench.pipeline.qualitative import qualitative_entry
+
+    shape, x, crms, scores, _ = _class_responses(ctx, model, sample, None)
+    c = int(np.argmax(scores))
+    maxima = local_maxima(crms, int(ctx.cfg.peaks.get("win_size", 3)))[0, c]
+    values = torch.where(maxima, crms[0, c], torch.full_like(crms[0, c], -torch.inf))
+    y, xx = divmod(int(torch.argmax(values)), values.shape[1])
+    prm, _ = image_prms(ctx, model, x, np.asarray([[c, y, xx]], np.int64), shape)
+    folder = out_dir / "qualitative"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"class response map": folder / f"{sample['img_id']}_crm.npy",
+             "peak response map": folder / f"{sample['img_id']}_prm.npy"}
+    np.save(paths["class response map"], _resize(crms[0, c:c + 1], shape)[0].cpu().numpy().astype(np.float32))
+    np.save(paths["peak response map"], prm[0].cpu().numpy().astype(np.float32))
+    name = class_names(ctx)[c]
+    return qualitative_entry(out_dir, sample["img_path"], maps=paths,
+                             caption=f"{name} (score {1 / (1 + np.exp(-scores[c])):.2f}), peak at ({y}, {xx})")
+
+
 def prm_instances(ctx: RunContext, model, sample: dict, store, split_q3: float | None) -> tuple[list[dict], dict]:
     """COCO result records of one image by PRM, and per-image facts (peaks, mass kept)."""
     from wsisbench.datasets.rle import encode_mask, json_rle
@@ -230,14 +266,8 @@ def prm_instances(ctx: RunContext, model, sample: dict, store, split_q3: float |
     info = {"classes": len(classes), "peaks": len(peaks), "mass_kept": []}
     if len(peaks) == 0:
         return [], info
-    bp = cfg.peak_backprop
-    with mask_branches_cut(model, bool(bp.get("cut_mask_branch", False))):
-        prms, kept = peak_response_maps(model, model.low_res_maps, x, torch.from_numpy(peaks).to(x.device),
-                                        bottom=bp.get("bottom"), phi=bp.get("phi", "clamp"),
-                                        chunk=int(bp.get("chunk", 16)), upsample=model.upsample)
+    prms, kept = image_prms(ctx, model, x, peaks, shape)
     info["mass_kept"] = kept.cpu().tolist()
-    prms = _resize(prms, shape).clamp(min=0)
-    prms = prms / prms.flatten(1).sum(1).clamp(min=1e-12)[:, None, None]
     crm_img = _resize(crms, shape).cpu().numpy()
     proposals = image_proposals(ctx, sample, shape, store)
     kind = cfg.instances.get("score", "peak")
@@ -305,6 +335,10 @@ def predict_val(ctx: RunContext, out_dir: Path) -> dict:
         records += recs
         peaks, classes, kept = peaks + info["peaks"], classes + info["classes"], kept + info["mass_kept"]
     elapsed = time.perf_counter() - start
+    qualitative = []
+    if kind == "prm" and ctx.is_main:  # the first val images of the split: the same in every run
+        qualitative = [peak_figure_entry(ctx, model, s, out_dir)
+                       for s in samples[:int(cfg.get("num_qualitative", 3))]]
     total = write_merged_records(ctx, records, out_dir / PREDICTIONS)
     n = max(1, len(mine))
     ctx.log(f"  {kind} instances: {total} on {len(samples)} val images ({classes / n:.2f} valid classes and "
@@ -312,7 +346,7 @@ def predict_val(ctx: RunContext, out_dir: Path) -> dict:
     return {"predictions": PREDICTIONS, "num_predictions": total, "split_class_q3": split_q3,
             "valid_classes_per_image": classes / n, "valid_peaks_per_image": peaks / n,
             "prm_mass_kept_mean": float(np.mean(kept)) if kept else None,
-            "profile": {"sec_per_img": elapsed / n}}
+            "profile": {"sec_per_img": elapsed / n}, "qualitative": qualitative}
 
 
 # ----------------------------------------------------------------------------- evaluation
