@@ -55,9 +55,9 @@ def test_unknown_config_key_is_named():
 
 
 def test_an_unparsable_cfg_option_is_a_clear_error():
-    proc = run_cli("run", "--method", "cam_baseline", "--cfg-options", "train=dict(max_iters=3)")
+    proc = run_cli("run", "--method", "cam_baseline", "--cfg-options", "train=dict(max_iters=3,batch_size=2)")
     assert proc.returncode == 2
-    assert "cannot parse 'train=dict(max_iters=3)'" in proc.stderr and "Traceback" not in proc.stderr
+    assert "cannot parse 'train=dict(max_iters=3,batch_size=2)'" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_missing_data_root_names_path_and_layout(tmp_path):
