@@ -1,4 +1,5 @@
-"""Checks made before any stage runs: the dataset is complete and readable, required weights exist."""
+"""Checks made before any stage runs: the dataset is complete and readable, required weights and user-supplied
+folders (proposals, saliency maps) exist."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,6 +32,18 @@ def require_pretrained(cfg: Config) -> None:
                 f"preset {cfg.get('preset')!r} of {cfg.method!r} starts from ImageNet weights "
                 f"({cfg.get('pretrained_description', 'a backbone checkpoint')}): pass --cfg-options {key}=PATH "
                 f"(no model hub is reachable, so none is downloaded)")
+
+
+def user_folder(cfg: Config, key: str, value, what: str, contents: str) -> Path:
+    """The folder ``value`` of the config option ``key`` (a dotted name), which the user must supply because
+    wsisbench does not compute ``what``; raises with the option to pass and the expected ``contents``."""
+    if not value:
+        raise WsisbenchError(f"preset {cfg.get('preset', '?')!r} reads {what}, which wsisbench does not compute: "
+                             f"pass --cfg-options {key}=DIR with {contents}")
+    path = Path(str(value)).expanduser()
+    if not path.is_dir():
+        raise WsisbenchError(f"{key}: {path} is not a folder")
+    return path
 
 
 def pretrained_for(cfg: Config, network: str | None = None) -> str | None:

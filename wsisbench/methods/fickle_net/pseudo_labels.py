@@ -30,6 +30,7 @@ from wsisbench.datasets.voc_instances import read_label_map
 from wsisbench.errors import DataError, WsisbenchError
 from wsisbench.evaluation.semantic import SemanticConfusion
 from wsisbench.pipeline import RunContext
+from wsisbench.pipeline.preflight import user_folder
 
 from .fast_cams import KeepSampler, map_statistics
 from .localization import FickleMaps, aggregate_maps
@@ -74,15 +75,9 @@ def check_saliency(cfg: Config) -> Path | None:
         raise WsisbenchError(f"localization.background must be one of {', '.join(BACKGROUND_RULES)}, got {rule!r}")
     if rule == "score":
         return None
-    folder = loc.get("saliency_dir")
-    if not folder:
-        raise WsisbenchError(
-            f"preset {cfg.get('preset', '?')!r} takes background seeds from saliency maps (DSRG uses DRFI), "
-            f"which wsisbench does not compute: pass --cfg-options localization.saliency_dir=DIR with one "
-            f"grey PNG <image id>.png per training image (0 = background, 255 = salient)")
-    path = Path(str(folder)).expanduser()
-    if not path.is_dir():
-        raise WsisbenchError(f"localization.saliency_dir {path} is not a directory")
+    path = user_folder(cfg, "localization.saliency_dir", loc.get("saliency_dir"),
+                       "background seeds from saliency maps (DSRG uses DRFI)",
+                       "one grey PNG <image id>.png per training image (0 = background, 255 = salient)")
     if loc.get("saliency_threshold") is None:
         raise WsisbenchError("localization.saliency_threshold must be set with localization.saliency_dir")
     return path

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from wsisbench.detection.prediction import write_merged_records
 from wsisbench.errors import WsisbenchError
 from wsisbench.pipeline import RunContext
-from wsisbench.pipeline.preflight import apply_pretrained
+from wsisbench.pipeline.preflight import apply_pretrained, user_folder
 from wsisbench.pipeline.stage import training_share
 from wsisbench.pipeline.training import WEIGHTS_NAME, load_trained, train_with_runner
 from wsisbench.utils.progress import progress
@@ -74,16 +74,10 @@ def check_proposal_files(cfg) -> Path | None:
     prop = cfg.get("proposals") or {}
     if prop.get("source", "selective_search") != "files":
         return None
-    folder = prop.get("files")
-    if not folder:
-        raise WsisbenchError(
-            f"preset {cfg.get('preset', '?')!r} retrieves instances from precomputed mask proposals (PRM uses MCG), "
-            f"which wsisbench does not compute: pass --cfg-options proposals.files=DIR with one file per val image "
-            f"named {prop.get('file_pattern', '{id}.mat')!r} (MCG .mat, .npz or RLE .json)")
-    path = Path(str(folder)).expanduser()
-    if not path.is_dir():
-        raise WsisbenchError(f"proposals.files: {path} is not a folder")
-    return path
+    return user_folder(cfg, "proposals.files", prop.get("files"),
+                       "instances from precomputed mask proposals (PRM uses MCG)",
+                       f"one file per val image named {prop.get('file_pattern', '{id}.mat')!r} "
+                       f"(MCG .mat, .npz or RLE .json)")
 
 
 def preprocess(model, img_bgr: np.ndarray, device: str) -> torch.Tensor:
