@@ -7,6 +7,7 @@ RUNS are result.json files, run work dirs, or folders searched recursively (e.g.
 compares its two presets' run sets on its metric: left - right with a 95 % bootstrap interval over images and
 seeds. Verdicts: reproduced (the interval excludes 0 in the paper's direction), contradicted (excludes 0 the
 other way), inconclusive (contains 0), not run (no runs of a side, or no config for its preset yet).
+'No worse' and 'equivalent' claims are decided against the margin written in their metafile.
 Without RUNS the claims are listed, all not run. See docs/claims.md.
 
 examples:
