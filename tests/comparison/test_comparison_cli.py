@@ -66,12 +66,20 @@ def test_claims_command_gives_verdicts(runs_root, tmp_path, capsys):
     assert "61.2 > 56.3" in md and "2 reproduced" in md
 
 
-def test_export_keeps_results_and_per_image_files_only(runs_root, tmp_path, capsys):
+def test_export_keeps_results_per_image_files_and_figure_maps_only(runs_root, tmp_path, capsys):
+    work1 = runs_root / "fickle_net" / "mechanism" / "seed1"
+    (work1 / "train").mkdir()
+    (work1 / "train" / "weights.pth").write_bytes(b"x" * 100)  # a checkpoint: never exported
+    (work1 / "maps").mkdir()
+    np.save(work1 / "maps" / "a_crm.npy", np.ones((4, 4), np.float32))
+    raw = json.loads((work1 / "result.json").read_text())
+    raw["qualitative"] = [{"image": "/elsewhere/a.jpg", "maps": {"class response map": "maps/a_crm.npy"}}]
+    (work1 / "result.json").write_text(json.dumps(raw))
     results = tmp_path / "results"
     assert main(["results", "export", str(runs_root), "--out", str(results)]) == 0
     seed1 = results / "mechanism" / "fickle_net" / "mechanism" / "seed1"
     files = sorted(p.relative_to(seed1).as_posix() for p in seed1.rglob("*") if p.is_file())
-    assert files == ["evaluate/per_image_val.npz", "result.json"]  # no checkpoints or other artifacts
+    assert files == ["evaluate/per_image_val.npz", "maps/a_crm.npy", "result.json"]
     capsys.readouterr()
     # the verdicts rebuild from the exported copy alone, identically
     assert main(["claims", "--method", "fickle_net", str(runs_root), "--format", "json"] + BOOT) == 0

@@ -1,7 +1,7 @@
 """``wsisbench results export RUN_DIRS... --out results/``: keep runs' results in the repository.
 
-Copies each run's result.json and the per-image statistics its evaluations reference (never checkpoints,
-predictions or other artifacts) to ``<out>/<benchmark>/<method>/<preset>/seed<k>/`` with the same relative
+Copies each run's result.json, the per-image statistics its evaluations reference and the small named maps of
+its qualitative entries (never checkpoints, predictions or other artifacts) to ``<out>/<benchmark>/<method>/<preset>/seed<k>/`` with the same relative
 paths, so that ``wsisbench claims results/``, ``wsisbench compare`` and ``wsisbench report`` rebuild from the
 repository alone.
 """
@@ -68,6 +68,11 @@ def export_run(result_path: Path, out: Path, overwrite: bool = False) -> Path:
         if rel.is_absolute() or ".." in rel.parts:
             raise WsisbenchError(f"{run.path}: evaluation {name!r}: per_image must be relative to the run")
         files.append((src, rel))
+    for entry in run.qualitative:  # the named maps of the side-by-side figure (small .npy files)
+        for rel in (entry.get("maps") or {}).values() if isinstance(entry, dict) else ():
+            rel = Path(str(rel))
+            if not rel.is_absolute() and ".." not in rel.parts and (run.directory / rel).is_file():
+                files.append((run.directory / rel, rel))
     dest.mkdir(parents=True, exist_ok=True)
     for src, rel in files:
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)

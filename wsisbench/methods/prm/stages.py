@@ -33,6 +33,8 @@ PROPOSALS_DIR = "proposals"
 PREDICTIONS = "predictions/val.json"
 INSTANCE_KINDS = ("prm", "cam")
 SCORES = ("peak", "class", "retrieval")
+#: side (px) of the peak response maps stored for the reports' figure
+FIGURE_PRM_SIDE = 64
 
 
 # ----------------------------------------------------------------------------- samples and networks
@@ -228,7 +230,8 @@ def image_prms(ctx: RunContext, model, x: torch.Tensor, peaks: np.ndarray,
 def peak_figure_entry(ctx: RunContext, model, sample: dict, out_dir: Path) -> dict:
     """A result.json ``qualitative`` entry for the reports' side-by-side figure: the class response map of the
     image's best-scoring class and the peak response map of that map's highest peak, valid or not (so that every
-    run shows the same images), saved as ``.npy`` [H, W] under ``out_dir/qualitative/``."""
+    run shows the same images), saved as ``.npy`` under ``out_dir/qualitative/``: the CRM [h, w] at its own
+    resolution, the PRM average-pooled to [FIGURE_PRM_SIDE, FIGURE_PRM_SIDE]."""
     from wsisbench.pipeline.qualitative import qualitative_entry
 
     shape, x, crms, scores, _ = _class_responses(ctx, model, sample, None)
@@ -241,8 +244,10 @@ def peak_figure_entry(ctx: RunContext, model, sample: dict, out_dir: Path) -> di
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"class response map": folder / f"{sample['img_id']}_crm.npy",
              "peak response map": folder / f"{sample['img_id']}_prm.npy"}
-    np.save(paths["class response map"], _resize(crms[0, c:c + 1], shape)[0].cpu().numpy().astype(np.float32))
-    np.save(paths["peak response map"], prm[0].cpu().numpy().astype(np.float32))
+    # at the CRM's own resolution and at FIGURE_PRM_SIDE px: small files that `wsisbench results export` keeps
+    np.save(paths["class response map"], crms[0, c].cpu().numpy().astype(np.float32))
+    prm_small = F.adaptive_avg_pool2d(prm[None], (FIGURE_PRM_SIDE, FIGURE_PRM_SIDE))[0, 0]
+    np.save(paths["peak response map"], prm_small.cpu().numpy().astype(np.float32))
     name = class_names(ctx)[c]
     return qualitative_entry(out_dir, sample["img_path"], maps=paths,
                              caption=f"{name} (score {1 / (1 + np.exp(-scores[c])):.2f}), peak at ({y}, {xx})")
