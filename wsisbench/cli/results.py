@@ -1,9 +1,9 @@
 """``wsisbench results export RUN_DIRS... --out results/``: keep runs' results in the repository.
 
-Copies each run's result.json, the per-image statistics its evaluations reference and the small named maps of
-its qualitative entries (never checkpoints, predictions or other artifacts) to ``<out>/<benchmark>/<method>/<preset>/seed<k>/`` with the same relative
-paths, so that ``wsisbench claims results/``, ``wsisbench compare`` and ``wsisbench report`` rebuild from the
-repository alone.
+Copies each run's result.json, the per-image statistics its evaluations reference and the small named maps
+of its qualitative entries (never checkpoints, predictions or other artifacts) to
+``<out>/<benchmark>/<method>/<preset>/seed<k>/`` with the same relative paths, so that ``wsisbench claims
+results/``, ``wsisbench compare`` and ``wsisbench report`` rebuild from the repository alone.
 """
 from __future__ import annotations
 
