@@ -54,10 +54,10 @@ peaks = dict(win_size=3, max_peaks=8)   # the best 8 valid peaks of an image (th
 # stride-4 stage output; going on to the stem's 64 x 64 output costs ~4x more on a CPU); phi='clamp' uses
 # max(x, 0) as the bottom-up activation, 'shift' x - min(x).
 peak_backprop = dict(bottom='backbone.net._blocks.3', phi='clamp', cut_mask_branch=False, chunk=8)
-# Retrieval: the reference implementation's demo values (alpha 0.8, beta 1e-5, background below 0.95 x the
-# CRM mean, 5 px contour), NMS at IoU 0.3 over all classes.
-retrieval = dict(alpha=0.8, beta=1e-5, bg_factor=0.95, contour_width=5, size_limits=(0.0, 0.85), nms_iou=0.3,
-                 nms_class_agnostic=True)
+# Retrieval: the reference implementation's demo values (alpha 0.8, beta 1e-5 per px of a 448 x 448 input,
+# background below 0.95 x the CRM mean, 5 px contour), NMS at IoU 0.3 over all classes.
+retrieval = dict(alpha=0.8, beta=1e-5, beta_reference_side=448, bg_factor=0.95, contour_width=5,
+                 size_limits=(0.0, 0.85), nms_iou=0.3, nms_class_agnostic=True)
 # kind: 'prm' or 'cam' (the CAM-instances baseline); score: what ranks the instances ('peak': sigmoid of
 # the peak's CRM value, 'class': sigmoid of the class score, 'retrieval': the retrieval value).
 instances = dict(kind='prm', score='peak', cam_threshold=0.5, min_area=0.002)

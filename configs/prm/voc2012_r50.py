@@ -51,8 +51,8 @@ proposals = dict(source='files', files=None, file_pattern='{id}.mat', max_propos
 thresholds = dict(mode='fixed', population='image', class_threshold=0.0, peak_threshold=30.0)
 peaks = dict(win_size=3, max_peaks=50)
 peak_backprop = dict(bottom='backbone.layer1', phi='clamp', cut_mask_branch=False, chunk=8)
-retrieval = dict(alpha=0.8, beta=1e-5, bg_factor=0.95, contour_width=5, size_limits=(0.00002, 0.85), nms_iou=0.3,
-                 nms_class_agnostic=True)
+retrieval = dict(alpha=0.8, beta=1e-5, beta_reference_side=448, bg_factor=0.95, contour_width=5,
+                 size_limits=(0.00002, 0.85), nms_iou=0.3, nms_class_agnostic=True)
 instances = dict(kind='prm', score='peak', cam_threshold=0.5, min_area=0.002)
 eval_iou_thrs = (0.25, 0.5, 0.7, 0.75)
 num_qualitative = 3   # val images whose CRM and PRM of one peak go into result.json for the reports' figure

@@ -57,6 +57,33 @@ def test_retrieval_picks_the_proposal_that_matches_the_prm():
     assert [(i.label, i.proposal) for i in found] == [(0, 2)]
 
 
+def test_background_penalty_does_not_depend_on_the_image_size():
+    """The same scene at 32 and at 128 px: every retrieval value is the same, because the PRM terms are
+    normalised and beta is scaled to the reference input's area; without the scaling the penalty shrinks."""
+    def scene(k):
+        h = w = 32 * k
+        proposals = np.stack([_square(h, w, 4 * k, 14 * k, 4 * k, 14 * k), _square(h, w, 0, 24 * k, 0, 24 * k)])
+        prm = np.zeros((h, w))
+        prm[4 * k:14 * k, 4 * k:14 * k] = 1.0
+        prm /= prm.sum()
+        crm = np.zeros((1, h, w))
+        crm[0][proposals[0]] = 5.0
+        return prm[None], proposals, crm
+
+    kw = dict(beta=1e-3, contour_width=1, size_limits=(0.0, 0.9))
+    small = retrieval_values(*_with_labels(scene(1)), **kw)
+    large = retrieval_values(*_with_labels(scene(4)), **kw)
+    np.testing.assert_allclose(small[0, 1], large[0, 1], rtol=0, atol=1e-9)  # the big proposal: no contour mass
+    raw_small = retrieval_values(*_with_labels(scene(1)), beta_reference_side=None, **kw)
+    raw_large = retrieval_values(*_with_labels(scene(4)), beta_reference_side=None, **kw)
+    assert raw_large[0, 1] < raw_small[0, 1]  # per px: 16 x the background px, 16 x the penalty
+
+
+def _with_labels(parts):
+    prm, proposals, crm = parts
+    return prm, np.array([0]), proposals, crm
+
+
 def test_nms_drops_duplicates_and_keeps_apart_instances():
     h = w = 16
     props = np.stack([_square(h, w, 0, 8, 0, 8), _square(h, w, 0, 8, 1, 8), _square(h, w, 9, 16, 9, 16)])

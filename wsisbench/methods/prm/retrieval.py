@@ -8,7 +8,11 @@ For a peak of class c with PRM R (sums to 1 over the image) and a proposal mask 
 - boundary-aware: ``<R, contour(S)>``, the mass on the proposal's contour (morphological gradient with a
   ``contour_width`` square kernel), which favours masks whose border follows the PRM's fine detail;
 - class-aware: ``<Q_c, S>``, the area of the proposal on the class's background, ``Q_c = [CRM_c <
-  bg_factor * mean(CRM_c)]`` (CRM bilinearly resized to the image);
+  bg_factor * mean(CRM_c)]`` (CRM bilinearly resized to the image), in px. The PRM terms do not depend on
+  the image size (R sums to 1) but this one does, so ``beta`` is the weight per px of an image of
+  ``beta_reference_side`` squared px (448, the reference implementation's input) and is scaled by
+  ``beta_reference_side**2 / (H * W)``: at 128 px the same background share costs what it costs at 448 px.
+  ``beta_reference_side=None`` applies ``beta`` per px as given;
 - ``<., .>`` is the Frobenius inner product. Proposals smaller or larger than ``size_limits`` (fractions of
   the image area) are skipped. The best proposal per peak becomes an instance; then greedy NMS at mask IoU
   ``nms_iou`` removes duplicates (class-agnostic as in the reference implementation, or per class).
@@ -20,6 +24,10 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+
+#: side (px) of the square input at which the reference implementation's ``beta`` applies per px
+REFERENCE_SIDE = 448
 
 
 @dataclass
@@ -50,7 +58,8 @@ def background_masks(crms: np.ndarray, bg_factor: float) -> np.ndarray:
 
 def retrieval_values(prms: np.ndarray, labels: np.ndarray, proposals: np.ndarray, crms: np.ndarray,
                      alpha: float = 0.8, beta: float = 1e-5, bg_factor: float = 0.95, contour_width: int = 5,
-                     size_limits: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+                     size_limits: tuple[float, float] = (0.0, 1.0),
+                     beta_reference_side: int | None = REFERENCE_SIDE) -> np.ndarray:
     """float64 [P, N]: the retrieval value of every (peak, proposal); -inf for proposals outside the limits.
 
     Args:
@@ -64,6 +73,8 @@ def retrieval_values(prms: np.ndarray, labels: np.ndarray, proposals: np.ndarray
         return np.full((len(prms), n), -np.inf)
     area = proposals.reshape(n, -1).sum(axis=1)
     image_area = proposals.shape[1] * proposals.shape[2]
+    if beta_reference_side:
+        beta = beta * beta_reference_side ** 2 / image_area
     ok = (area >= size_limits[0] * image_area) & (area < size_limits[1] * image_area) & (area > 0)
     S = proposals.reshape(n, -1).astype(np.float64)
     C = contours(proposals, contour_width).reshape(n, -1).astype(np.float64)
@@ -100,11 +111,13 @@ def retrieve(prms: np.ndarray, labels: np.ndarray, scores: np.ndarray, proposals
 
     Args:
         scores: float [P] the ranking score of each peak's instance (``cfg.score``: see the stages).
-        cfg: ``alpha, beta, bg_factor, contour_width, size_limits, nms_iou, nms_class_agnostic``.
+        cfg: ``alpha, beta, beta_reference_side, bg_factor, contour_width, size_limits, nms_iou,
+            nms_class_agnostic``.
     """
     values = retrieval_values(prms, labels, proposals, crms, alpha=cfg.get("alpha", 0.8), beta=cfg.get("beta", 1e-5),
                               bg_factor=cfg.get("bg_factor", 0.95), contour_width=int(cfg.get("contour_width", 5)),
-                              size_limits=tuple(cfg.get("size_limits", (0.0, 1.0))))
+                              size_limits=tuple(cfg.get("size_limits", (0.0, 1.0))),
+                              beta_reference_side=cfg.get("beta_reference_side", REFERENCE_SIDE))
     out = []
     for p in range(len(prms)):
         if values.shape[1] == 0 or not np.isfinite(values[p]).any():
