@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-
 #: side (px) of the square input at which the reference implementation's ``beta`` applies per px
 REFERENCE_SIDE = 448
 

@@ -227,14 +227,14 @@ def image_prms(ctx: RunContext, model, x: torch.Tensor, peaks: np.ndarray,
     return prms / prms.flatten(1).sum(1).clamp(min=1e-12)[:, None, None], kept
 
 
-def peak_figure_entry(ctx: RunContext, model, sample: dict, out_dir: Path) -> dict:
+def peak_figure_entry(ctx: RunContext, model, sample: dict, out_dir: Path, split_q3: float | None) -> dict:
     """A result.json ``qualitative`` entry for the reports' side-by-side figure: the class response map of the
     image's best-scoring class and the peak response map of that map's highest peak, valid or not (so that every
     run shows the same images), saved as ``.npy`` under ``out_dir/qualitative/``: the CRM [h, w] at its own
     resolution, the PRM average-pooled to [FIGURE_PRM_SIDE, FIGURE_PRM_SIDE]."""
     from wsisbench.pipeline.qualitative import qualitative_entry
 
-    shape, x, crms, scores, _ = _class_responses(ctx, model, sample, None)
+    shape, x, crms, scores, _ = _class_responses(ctx, model, sample, split_q3)
     c = int(np.argmax(scores))
     maxima = local_maxima(crms, int(ctx.cfg.peaks.get("win_size", 3)))[0, c]
     values = torch.where(maxima, crms[0, c], torch.full_like(crms[0, c], -torch.inf))
@@ -336,7 +336,7 @@ def predict_val(ctx: RunContext, out_dir: Path) -> dict:
     elapsed = time.perf_counter() - start
     qualitative = []
     if kind == "prm" and ctx.is_main:  # the first val images of the split: the same in every run
-        qualitative = [peak_figure_entry(ctx, model, s, out_dir)
+        qualitative = [peak_figure_entry(ctx, model, s, out_dir, split_q3)
                        for s in samples[:int(cfg.get("num_qualitative", 3))]]
     total = write_merged_records(ctx, records, out_dir / PREDICTIONS)
     n = max(1, len(mine))
