@@ -249,8 +249,10 @@ def peak_figure_entry(ctx: RunContext, model, sample: dict, out_dir: Path, split
     prm_small = F.adaptive_avg_pool2d(prm[None], (FIGURE_PRM_SIDE, FIGURE_PRM_SIDE))[0, 0]
     np.save(paths["peak response map"], prm_small.cpu().numpy().astype(np.float32))
     name = class_names(ctx)[c]
+    score = 1 / (1 + np.exp(-scores[c]))
     return qualitative_entry(out_dir, sample["img_path"], maps=paths,
-                             caption=f"{name} (score {1 / (1 + np.exp(-scores[c])):.2f}), peak at ({y}, {xx})")
+                             caption=f"{name} (score {score:.2f}), peak at (y, x) = ({y}, {xx}) of the "
+                                     f"{crms.shape[2]} x {crms.shape[3]} CRM")
 
 
 def prm_instances(ctx: RunContext, model, sample: dict, store, split_q3: float | None) -> tuple[list[dict], dict]:
