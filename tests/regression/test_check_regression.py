@@ -212,3 +212,25 @@ def test_every_committed_reference_loads_and_matches_its_preset():
         assert config_hash(load_config(ref.method, ref.preset)) == ref.config_hash, (
             f"{path} is stale: preset {ref.method}/{ref.preset} changed since it was written; "
             "re-run the preset and store it again with --write-reference --force")
+
+
+def test_rerun_runs_each_preset_in_its_own_process(tmp_path, monkeypatch, capsys):
+    """`check --rerun` starts one `wsisbench run` process per reference (so that peak memory and torch threads
+    are the preset's own), and a run that fails is a failed reference, not a skipped one."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    calls = []
+
+    def fake_run(cmd, *args, **kwargs):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 3)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    ref = Path(__file__).resolve().parents[2] / "leaderboards" / "references" / "ci" / "prm_embedded_small.json"
+    assert main(["check", "--rerun", str(ref), "--work-root", str(tmp_path)]) == 1
+    assert calls == [[sys.executable, "-m", "wsisbench.cli.main", "run", "--method", "prm", "--preset",
+                      "embedded_small", "--work-dir", str(tmp_path / "prm" / "embedded_small"), "--device", "cpu"]]
+    out = capsys.readouterr().out
+    assert "FAIL prm/embedded_small: the run ended with exit status 3" in out and "1 reference(s) failed" in out

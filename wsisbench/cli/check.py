@@ -143,11 +143,15 @@ def reference_files(specs: list[str]) -> list[Path]:
 
 
 def rerun_references(args, overrides) -> int:
-    """Run each reference's preset afresh (reusing a finished run of the same config in the work root), check it."""
+    """Run each reference's preset afresh (reusing a finished run of the same config in the work root), check it.
+
+    Each preset runs in its own ``wsisbench run`` process, as a user would run it: its peak memory and its
+    torch thread count are then its own, not what the presets before it left in a shared process."""
+    import subprocess
+    import sys
     import time
 
-    from wsisbench.pipeline import run_method
-    from wsisbench.presets import load_config
+    from wsisbench.pipeline.runner import RESULT_NAME
     from wsisbench.regression import check
     from wsisbench.regression.reference import load_reference
     from wsisbench.reporting.results import load_run
@@ -158,7 +162,13 @@ def rerun_references(args, overrides) -> int:
         work_dir = Path(args.work_root) / ref.method / ref.preset
         print(f"== {ref.method}/{ref.preset}: running into {work_dir} (reference {path})", flush=True)
         start = time.time()
-        result = run_method(load_config(ref.method, ref.preset), work_dir=work_dir, device=args.device)
+        proc = subprocess.run([sys.executable, "-m", "wsisbench.cli.main", "run", "--method", ref.method,
+                               "--preset", ref.preset, "--work-dir", str(work_dir), "--device", args.device])
+        result = work_dir / RESULT_NAME
+        if proc.returncode != 0 or not result.is_file():
+            print(f"FAIL {ref.method}/{ref.preset}: the run ended with exit status {proc.returncode}", flush=True)
+            failed_refs.append(f"{ref.method}/{ref.preset}")
+            continue
         print(f"== {ref.method}/{ref.preset}: finished in {time.time() - start:.0f} s; checking", flush=True)
         if print_rows(check.check_against_reference(load_run(result), ref, overrides), args.show_all):
             failed_refs.append(f"{ref.method}/{ref.preset}")

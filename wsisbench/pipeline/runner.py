@@ -34,6 +34,8 @@ from .qualitative import PARTIAL_SUFFIX
 from .stage import Stage, select_stages
 
 RESULT_SCHEMA = "wsisbench.result/1"
+#: the file a finished run writes into its work dir
+RESULT_NAME = "result.json"
 #: config keys that say where, how and how much of a run executes, not what a stage computes (left out of
 #: the hash): a run of a subset of stages shares its work dir with the full run
 EXECUTION_KEYS = ("work_dir", "launcher", "device", "stages", "stage_cache")
@@ -232,7 +234,7 @@ def run_method(cfg: Config, *, work_dir: str | Path, device: str = "cpu", launch
         records[stage.name] = dict(usage, skipped=False, inputs=list(stage.inputs))
         summaries[stage.name] = summary
 
-    result_path = work_dir / "result.json"
+    result_path = work_dir / RESULT_NAME
     if ctx.is_main:
         atomic_write_json(result_path, build_result(cfg, ctx, records, summaries, fingerprint))
     ctx.barrier()
