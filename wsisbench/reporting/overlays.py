@@ -33,6 +33,15 @@ def _load_rgb(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
 
 
+def _read_image(run: RunResult, p) -> np.ndarray | None:
+    """The entry's image as RGB [H, W, 3] in [0, 1], or None when it is not given or cannot be read."""
+    path = _path(run, p)
+    try:
+        return _load_rgb(path) if path is not None else None
+    except OSError:
+        return None
+
+
 def label_colors(labels: np.ndarray) -> np.ndarray:
     """RGB [H, W, 3] in [0, 1] for a label map: a fixed colour per class, background/void transparent-black."""
     cmap = colormaps["tab20"]
@@ -107,13 +116,7 @@ def qualitative_figure(run: RunResult, max_samples: int = MAX_SAMPLES) -> bytes 
     fig = Figure(figsize=(2.6 * len(panels), 2.4 * len(samples)))
     axes = np.atleast_2d(fig.subplots(len(samples), len(panels), squeeze=False))
     for i, s in enumerate(samples):
-        image = None
-        ipath = _path(run, s.get("image"))
-        if ipath is not None:
-            try:
-                image = _load_rgb(ipath)
-            except OSError:
-                image = None
+        image = _read_image(run, s.get("image"))
         for j, key in enumerate(panels):
             ax = axes[i, j]
             ax.set_axis_off()
@@ -130,8 +133,8 @@ def qualitative_figure(run: RunResult, max_samples: int = MAX_SAMPLES) -> bytes 
 
 def maps_side_by_side(runs: list[RunResult], max_samples: int = 3) -> bytes | None:
     """The named maps of several runs on the images they share, side by side: one row per image, for each run
-    its maps (e.g. class response map, peak response map) as heat maps over the image. None if fewer than one
-    run has maps."""
+    its maps (e.g. class response map, peak response map) as heat maps over the image. None when no run has
+    maps or the runs share no image."""
     with_maps = []
     for r in runs:
         entries = {s["image"]: s for s in r.qualitative if isinstance(s, dict) and s.get("maps") and s.get("image")}
@@ -150,11 +153,7 @@ def maps_side_by_side(runs: list[RunResult], max_samples: int = 3) -> bytes | No
         for j, (k, label) in enumerate(columns):
             r, entry = with_maps[k][0], with_maps[k][1][img]
             if image is None:
-                path = _path(r, img)
-                try:
-                    image = _load_rgb(path) if path is not None else None
-                except OSError:
-                    image = None
+                image = _read_image(r, img)
             ax = axes[i, j]
             ax.set_axis_off()
             path = _path(r, entry["maps"].get(label))
