@@ -6,8 +6,8 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/benchmarks/mechanism.py']
 method = 'prm'
 custom_imports = dict(imports=['wsisbench.methods.prm'], allow_failed_imports=False)
 
-# A smaller instance of the mechanism benchmark (same generator, fewer images) so that a run takes under
-# 15 minutes on one CPU thread; the parts view as the other weakly supervised presets use.
+# A smaller instance of the mechanism benchmark (same generator, fewer images) so that a run takes about
+# 17 minutes on one CPU thread; the parts view as the other weakly supervised presets use.
 benchmark = dict(num_train=600, num_val=120, member_cue='part')
 cpu_threads = 1   # one torch thread: seeds run side by side on a 2-core machine (the count is part of the preset)
 

@@ -1,7 +1,7 @@
 # PRM + Residual Attention (Wang et al., CVPR 2017, arXiv:1704.06904), fully convolutional: the
 # EfficientNet-Lite0 trunk at output stride 8 with one attention module after its stride-8 80-channel stage
 # (mask branch 2 levels deep) and one on top (128 channels, 1 level), then the 1x1 CRM conv.
-_base_ = ['./embedded.py']
+_base_ = ['./mechanism.py']
 
 model = dict(backbone=dict(
     _delete_=True,
