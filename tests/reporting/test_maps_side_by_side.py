@@ -36,7 +36,7 @@ def test_maps_of_two_runs_on_their_shared_images(tmp_path):
         images.append(tmp_path / f"img{i}.png")
         Image.fromarray((rng.random((24, 32, 3)) * 255).astype(np.uint8)).save(images[-1])
     a = _run(tmp_path, "embedded", images, rng)
-    b = _run(tmp_path, "embedded_residual_attention", images[1:], rng)
+    b = _run(tmp_path, "mechanism_residual_attention", images[1:], rng)
     entry = json.loads((a / "result.json").read_text())["qualitative"][0]
     assert entry["maps"]["peak response map"] == "predict_val/qualitative/img0_peak.npy"  # run-relative
     runs = load_runs([a, b])

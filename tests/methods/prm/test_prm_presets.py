@@ -13,8 +13,9 @@ from wsisbench.methods.prm.stages import check_proposal_files, classifier_share
 from wsisbench.presets import list_presets, load_config
 from wsisbench.registry import METHODS, MODELS
 
-EMBEDDED = ("embedded", "embedded_adaptive_thresholds", "embedded_fixed_thresholds", "embedded_residual_attention",
-            "embedded_mask_branch_cut", "embedded_cam_instances", "embedded_small")
+MECHANISM = ("mechanism", "mechanism_adaptive_thresholds", "mechanism_fixed_thresholds", "mechanism_residual_attention",
+             "mechanism_mask_branch_cut", "mechanism_cam_instances")
+EMBEDDED = ("embedded", "embedded_small") + MECHANISM
 PAPER = ("voc2012_r50", "voc2012_residual_attention")
 
 
@@ -41,12 +42,19 @@ def test_every_preset_loads_with_its_stages():
         if cfg.instances.kind == "prm":
             expected.insert(1, "proposals_val")
         assert stage_names(cfg) == expected, name
-        if name.startswith("embedded"):
+        if name in EMBEDDED:
             assert cfg.benchmark.name == "mechanism"
-            assert cfg.cpu_threads == (None if name == "embedded_small" else 1)  # CI's run uses both cores
-    assert load_config("prm", "embedded").thresholds.mode == "adaptive"
-    assert load_config("prm", "embedded_fixed_thresholds").thresholds.mode == "fixed"
-    assert load_config("prm", "embedded_mask_branch_cut").peak_backprop.cut_mask_branch is True
+            # the claims' presets run on one thread each (seeds side by side); the default and CI's on all cores
+            assert cfg.cpu_threads == (1 if name in MECHANISM else None)
+    assert load_config("prm", "mechanism").thresholds.mode == "adaptive"
+    assert load_config("prm", "mechanism_fixed_thresholds").thresholds.mode == "fixed"
+    assert load_config("prm", "mechanism_mask_branch_cut").peak_backprop.cut_mask_branch is True
+
+
+def test_the_default_is_the_mechanism_recipe_on_all_cores():
+    a, b = load_config("prm", "embedded").to_dict(), load_config("prm", "mechanism").to_dict()
+    differ = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    assert differ == ["cpu_threads", "preset"]
 
 
 def test_presets_that_differ_after_training_share_one_classifier():
@@ -55,9 +63,10 @@ def test_presets_that_differ_after_training_share_one_classifier():
     def key(preset):
         return stable_hash(classifier_share(load_config("prm", preset)))
 
-    assert key("embedded") == key("embedded_fixed_thresholds") == key("embedded_adaptive_thresholds")
-    assert key("embedded_residual_attention") == key("embedded_mask_branch_cut")
-    assert len({key(p) for p in ("embedded", "embedded_residual_attention", "embedded_cam_instances")}) == 3
+    assert key("mechanism") == key("mechanism_fixed_thresholds") == key("mechanism_adaptive_thresholds")
+    assert key("mechanism_residual_attention") == key("mechanism_mask_branch_cut")
+    assert len({key(p) for p in ("mechanism", "mechanism_residual_attention", "mechanism_cam_instances")}) == 3
+    assert key("embedded") != key("mechanism")   # another thread count, another classifier
 
 
 def _model(cfg, classes):
