@@ -20,22 +20,13 @@ from wsisbench.utils.progress import progress
 LABELS_DIR = "labels"
 
 
-def class_names(ctx: RunContext) -> list[str]:
-    return list(ctx.benchmark.class_names(ctx.data_root))
 
 
-def split_samples(ctx: RunContext, split: str) -> list[dict]:
-    """Samples (img_path, img_id, image_labels, seg_map_path) of a VOC-layout split."""
-    from wsisbench.datasets.voc import VOCSegDataset
-
-    ds = VOCSegDataset(data_root=str(ctx.data_root), split=split, show_progress=False,
-                       metainfo=dict(classes=tuple(class_names(ctx))))
-    return [ds.get_data_info(i) for i in range(len(ds))]
 
 
 def model_cfg(ctx: RunContext) -> dict:
     model = ctx.cfg.model.to_dict()
-    model["num_classes"] = len(class_names(ctx))
+    model["num_classes"] = len(ctx.class_names())
     return apply_pretrained(model, ctx.cfg)
 
 
@@ -43,7 +34,7 @@ def train_classifier(ctx: RunContext, out_dir: Path) -> dict:
     """Multi-label GAP classifier on the image labels of the train split."""
     cfg = ctx.cfg
     dataset = dict(type="VOCClsDataset", data_root=str(ctx.data_root), split=cfg.benchmark.train_split,
-                   metainfo=dict(classes=tuple(class_names(ctx))), show_progress=False, pipeline=cfg.train_pipeline)
+                   metainfo=dict(classes=tuple(ctx.class_names())), show_progress=False, pipeline=cfg.train_pipeline)
     trained = train_with_runner(ctx, out_dir, model=model_cfg(ctx), dataset=dataset, block=cfg.train)
     return {"profile": {"sec_per_iter": trained["sec_per_iter"], "train_iters": trained["iters"],
                         "batch_size": trained["batch_size"]}}
@@ -57,7 +48,7 @@ def write_label_maps(ctx: RunContext, out_dir: Path, split: str, use_gt_labels: 
     """
     cam_cfg = ctx.cfg.cam
     model = load_trained(model_cfg(ctx), ctx.artifact("train_classifier", WEIGHTS_NAME), ctx.device)
-    samples = ctx.shard(split_samples(ctx, split))
+    samples = ctx.shard(ctx.split_samples(split))
     (out_dir / LABELS_DIR).mkdir(exist_ok=True)
     profiler = Profiler(device=ctx.device, warmup=1)
     qualitative: list[dict] = []  # a few images with their label map and CAM for reports
@@ -97,11 +88,11 @@ def predict_val(ctx: RunContext, out_dir: Path) -> dict:
 def _evaluate(ctx: RunContext, split: str, pred_stage: str, name: str) -> dict:
     from wsisbench.evaluation.per_image import current_stage_dir, stage_file
 
-    samples = split_samples(ctx, split)
+    samples = ctx.split_samples(split)
     out_dir = current_stage_dir(ctx)  # the running evaluation stage's folder
     per_image, ref = stage_file(out_dir, name) if out_dir is not None else (False, None)
     evaluation = evaluate_semantic([(s["img_id"], s["seg_map_path"]) for s in samples],
-                                   ctx.artifact(pred_stage, LABELS_DIR), ["background", *class_names(ctx)],
+                                   ctx.artifact(pred_stage, LABELS_DIR), ["background", *ctx.class_names()],
                                    ctx.benchmark.ignore_index, out_of_range=ctx.benchmark.semantic_out_of_range,
                                    split=split, progress=ctx.is_main, per_image=per_image)
     if ref is not None:

@@ -40,7 +40,7 @@ def grabcut_masks(ctx: RunContext, out_dir: Path) -> dict:
 
     src = annotation_path(ctx, "train_ann")
     dataset = load_coco(src)
-    names = resolve_class_subset(ctx.cfg.get("grabcut_classes", "all"), detection.class_names(ctx), ctx.benchmark)
+    names = resolve_class_subset(ctx.cfg.get("grabcut_classes", "all"), ctx.class_names(), ctx.benchmark)
     by_name = {c["name"]: c["id"] for c in dataset["categories"]}
     cat_ids = None if names is None else {by_name[n] for n in names}
     img_dir = Path(ctx.data_root) / ctx.cfg.data.train_img

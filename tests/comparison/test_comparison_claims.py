@@ -28,19 +28,22 @@ def test_metafile_claims_parse_and_name_existing_methods():
     claims = load_claims()
     ids = [c.id for c in claims]
     assert len(ids) == len(set(ids))
-    by_method = {m: [c for c in claims if c.method == m] for m in ("fickle_net", "maskx_rcnn", "prm")}
-    assert [len(by_method[m]) for m in ("fickle_net", "maskx_rcnn", "prm")] == [12, 13, 5]
+    methods = ("fickle_net", "maskx_rcnn", "prm", "dcl")
+    by_method = {m: [c for c in claims if c.method == m] for m in methods}
+    assert [len(by_method[m]) for m in methods] == [12, 13, 5, 3]
     for c in claims:
         errors, missing = claim_problems(c)
         assert errors == [], errors  # every side names a method folder of this repository
         for side in (c.left, c.right):
             assert side.method in metafiles
-            assert side.preset.startswith("embedded" if c.method == "prm" else "mechanism")
+            assert side.preset.startswith("mechanism")   # claims are decided on the mechanism benchmark
         assert c.paper_table.startswith("Table ") == c.has_paper_numbers
     prm = {c.id: c for c in by_method["prm"]}
     assert {c.direction for c in prm.values()} == {"greater", "no_worse", "equivalent"}
     assert all((c.margin is not None) == (c.direction in ("no_worse", "equivalent")) for c in prm.values())
     assert prm["prm_beats_cam_instances"].paper_percent() == (None, None)
+    dcl = {c.id: c for c in by_method["dcl"]}
+    assert dcl["dcl_t1_three_cams_beat_one"].paper_percent() == (32.8, 29.7)
     fickle = {c.id: c for c in by_method["fickle_net"]}
     t6 = fickle["fickle_net_t6_spread_shrinks_with_n"]
     assert t6.left.preset == t6.right.preset and t6.direction == "less" and t6.paper_percent() == (0.48, 2.1)

@@ -26,18 +26,16 @@ from .prediction import predict_to_json
 SOURCE_NAME = "source.json"
 
 
-def class_names(ctx: RunContext) -> list[str]:
-    return list(ctx.benchmark.class_names(ctx.data_root))
 
 
 def mask_classes(ctx: RunContext) -> list[str] | None:
     """Names of the classes whose masks train the model (A); None = all (oracle)."""
-    return resolve_class_subset(ctx.cfg.split.get("mask_classes"), class_names(ctx), ctx.benchmark)
+    return resolve_class_subset(ctx.cfg.split.get("mask_classes"), ctx.class_names(), ctx.benchmark)
 
 
 def full_model(ctx: RunContext, with_imagenet: bool = True) -> dict:
     """``cfg.model`` completed for the run (classes, mask-supervised labels, ImageNet checkpoint)."""
-    names = class_names(ctx)
+    names = ctx.class_names()
     return complete_model(ctx.cfg, names, class_labels(mask_classes(ctx), names), with_imagenet)
 
 
@@ -56,7 +54,7 @@ def train_end_to_end(ctx: RunContext, out_dir: Path, ann_file: Path | None = Non
     ``ann_file`` replaces the train annotations (e.g. GrabCut masks); ``all_masks`` trains masks of every
     class from it.
     """
-    names = class_names(ctx)
+    names = ctx.class_names()
     masks = None if all_masks else mask_classes(ctx)
     model = complete_model(ctx.cfg, names, class_labels(masks, names))
     return train(ctx, out_dir, model, ctx.cfg.train, train_dataset(ctx, names, masks, ann_file))
@@ -73,7 +71,7 @@ def train_detector(ctx: RunContext, out_dir: Path) -> dict:
         if ctx.is_main:
             (out_dir / SOURCE_NAME).write_text(json.dumps({"detector_weights": str(path)}))
         return {"reused_detector": str(path)}
-    names = class_names(ctx)
+    names = ctx.class_names()
     model = detector_only(full_model(ctx))
     dataset = train_dataset(ctx, names, [], pipeline=box_pipeline(ctx.cfg.train_pipeline))
     return train(ctx, out_dir, model, ctx.cfg.get("detector_train", ctx.cfg.get("train")), dataset,
@@ -114,7 +112,7 @@ def predict(ctx: RunContext, out_dir: Path, weights: Path, model: dict, mask_fn=
     """Predict the eval split with ``model`` loaded from ``weights``; writes ``predictions/<split>.json``."""
     net = load_trained(model, weights, ctx.device)
     split = ctx.cfg.benchmark.eval_split
-    return predict_to_json(ctx, net, val_dataset(ctx, class_names(ctx)), out_dir, split,
+    return predict_to_json(ctx, net, val_dataset(ctx, ctx.class_names()), out_dir, split,
                            batch_size=ctx.cfg.get("test", {}).get("batch_size", 8), mask_fn=mask_fn)
 
 
@@ -122,4 +120,4 @@ def evaluate(ctx: RunContext, out_dir: Path, predict_stage: str = "predict_val")
     """Mask AP on each subset of ``cfg.split.evaluate`` for the predictions of ``predict_stage``."""
     split = ctx.cfg.benchmark.eval_split
     path = ctx.artifact(predict_stage, f"predictions/{split}.json")
-    return evaluate_subsets(ctx, path, class_names(ctx), split, annotation_path(ctx, "val_ann"))
+    return evaluate_subsets(ctx, path, ctx.class_names(), split, annotation_path(ctx, "val_ann"))

@@ -76,6 +76,20 @@ class RunContext:
                                  f"finish?)")
         return path
 
+    def class_names(self) -> list[str]:
+        """The benchmark's K foreground class names (label k + 1 in label maps is ``class_names()[k]``)."""
+        return list(self.benchmark.class_names(self.data_root))
+
+    def split_samples(self, split: str) -> list[dict]:
+        """Samples of a VOC-layout split: ``img_path``, ``img_id``, ``image_labels`` (0-based class indices)
+        and ``seg_map_path``; train_aug reads SBD from ``benchmark.sbd_root`` when the config names one."""
+        from wsisbench.datasets.voc import VOCSegDataset
+
+        ds = VOCSegDataset(data_root=str(self.data_root), split=split, show_progress=False,
+                           metainfo=dict(classes=tuple(self.class_names())),
+                           sbd_root=self.cfg.benchmark.get("sbd_root"))
+        return [ds.get_data_info(i) for i in range(len(ds))]
+
     def log(self, message: str) -> None:
         if self.is_main:
             print(message, flush=True)

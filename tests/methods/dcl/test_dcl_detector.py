@@ -62,7 +62,7 @@ def test_loss_is_finite_and_reaches_the_backbone(mode):
     torch.manual_seed(0)
     det = _resnet18_c4(regressor=mode)
     losses = det.loss(_image(), PROPOSALS, LABELS)
-    expected = {"midn", "refine"} | ({"regress"} if mode != "none" else set())
+    expected = {"loss_midn", "loss_refine"} | ({"loss_regress"} if mode != "none" else set())
     assert set(losses) == expected
     for value in losses.values():
         assert value.dim() == 0 and torch.isfinite(value)
@@ -84,16 +84,16 @@ def test_loss_terms_match_the_heads_called_directly(weighting):
     feats = det.forward_features(img, PROPOSALS)
     midn = det.midn(feats)
     refined = det.refine(feats)
-    torch.testing.assert_close(losses["midn"], midn_loss(midn.image_scores, LABELS))
+    torch.testing.assert_close(losses["loss_midn"], midn_loss(midn.image_scores, LABELS))
     torch.testing.assert_close(
-        losses["refine"], sum(refinement_losses(PROPOSALS, midn.proposal_scores, refined, LABELS)))
+        losses["loss_refine"], sum(refinement_losses(PROPOSALS, midn.proposal_scores, refined, LABELS)))
     last_input = refined[-2][:, 1:]
     seeds = last_input[:, [0, 2]].argmax(0)
     labels, weights = oicr_pseudo_labels(PROPOSALS, last_input, LABELS)
     targets = regression_targets(PROPOSALS, PROPOSALS[seeds])
     fg = (labels > 0).float()
     expected = regression_loss(det.regressor(feats), targets, weights * fg if weighting == "seed" else fg)
-    torch.testing.assert_close(losses["regress"], expected)
+    torch.testing.assert_close(losses["loss_regress"], expected)
     assert (targets[seeds] == 0).all()  # a seed is its own pseudo ground truth
 
 
@@ -101,8 +101,8 @@ def test_loss_without_classes_gives_zero_regression():
     torch.manual_seed(0)
     det = _resnet18_c4(regressor="agnostic")
     losses = det.loss(_image(), PROPOSALS, torch.zeros(NUM_CLASSES, dtype=torch.long))
-    assert losses["regress"].item() == 0.0
-    assert torch.isfinite(losses["midn"]) and losses["refine"].item() == 0.0
+    assert losses["loss_regress"].item() == 0.0
+    assert torch.isfinite(losses["loss_midn"]) and losses["loss_refine"].item() == 0.0
 
 
 @pytest.mark.parametrize("mode", ["agnostic", "specific", "none"])

@@ -127,11 +127,13 @@ class OICRDetector(BaseModule):
     Args:
         backbone: config (built with wsisbench's ``MODELS``, e.g. ``type='mmdet.ResNet'`` with
             ``num_stages=3, out_indices=(2,)``) or module; it returns a map or a tuple whose last map is the
-            res4-level map ``[1, C4, H/s, W/s]`` with ``s = feature_stride``.
+            res4-level map ``[1, C4, H/s, W/s]`` with ``s = feature_stride``. ``None`` when a network that
+            shares its backbone with other modules computes res4 itself and calls :meth:`roi_features`.
         shared_head: config or module of the res5 stage applied to each RoI, e.g.
             ``dict(type='mmdet.ResLayer', depth=50, stage=3)``; ``None`` builds a :class:`ConvRoIStage`.
         num_classes: C, without background.
-        num_refinements: K, the refinement streams (OICR's 3).
+        num_refinements: K, the refinement streams (OICR's 3); 0 is the MIDN alone (WSDDN), which then
+            scores proposals at test time by its own ``z``.
         regressor: ``'agnostic'`` (the paper's), ``'specific'`` or ``'none'``.
         roi_size: side of the RoIAlign output (14; res5 with stride 2 halves it).
         feature_stride: stride of the res4 map in input pixels (16).
@@ -141,11 +143,12 @@ class OICRDetector(BaseModule):
         regress_weighting: ``'seed'`` or ``'uniform'`` weights of the foreground proposals in the
             regression loss (see the module docstring).
         in_channels: C4; inferred from the backbone when ``None`` (only used to build a :class:`ConvRoIStage`).
-        roi_channels: D; inferred from the shared head when ``None``.
+        roi_channels: D; inferred from the shared head when ``None``, else also the width of the
+            :class:`ConvRoIStage` built when ``shared_head`` is None.
         init_cfg: mmengine init config of the whole detector.
     """
 
-    def __init__(self, backbone: Mapping | nn.Module, shared_head: Mapping | nn.Module | None, num_classes: int,
+    def __init__(self, backbone: Mapping | nn.Module | None, shared_head: Mapping | nn.Module | None, num_classes: int,
                  num_refinements: int = 3, regressor: str = "agnostic", roi_size: int = 14,
                  feature_stride: int = 16, sampling_ratio: int = 0, iou_thr: float = 0.5,
                  regressor_hidden: int = 1024, regress_weighting: str = "seed", in_channels: int | None = None,
@@ -162,17 +165,20 @@ class OICRDetector(BaseModule):
         self.iou_thr = iou_thr
         self.regress_weighting = regress_weighting
 
-        self.backbone = _build(backbone)
+        self.backbone = None if backbone is None else _build(backbone)
         if shared_head is None:
+            if in_channels is None and self.backbone is None:
+                raise ValueError("OICRDetector without a backbone needs in_channels (C4) to build its res5 stage")
             c4 = in_channels if in_channels is not None else _last_map_channels(self.backbone)
-            self.shared_head = ConvRoIStage(c4)
+            self.shared_head = ConvRoIStage(c4, roi_channels)
         else:
             self.shared_head = _build(shared_head)
         self.roi_channels = int(roi_channels if roi_channels is not None else _last_map_channels(self.shared_head))
         self.roi_align = RoIAlign(roi_size, spatial_scale=1.0 / feature_stride, sampling_ratio=sampling_ratio,
                                   pool_mode="avg", aligned=True)
         self.midn = MIDNHead(self.roi_channels, self.num_classes)
-        self.refine = RefinementHead(self.roi_channels, self.num_classes, self.num_refinements)
+        self.refine = (RefinementHead(self.roi_channels, self.num_classes, self.num_refinements)
+                       if self.num_refinements > 0 else None)
         self.regressor = (None if regressor == "none" else
                           BoxRegressor(self.roi_channels, self.num_classes, regressor, regressor_hidden))
 
@@ -184,47 +190,57 @@ class OICRDetector(BaseModule):
             raise ValueError(f"proposals must be [R, 4] xyxy boxes, got shape {tuple(proposals.shape)}")
 
     def forward_features(self, img: Tensor, proposals: Tensor) -> Tensor:
-        """Pooled RoI features: ``img`` [1, 3, H, W], ``proposals`` [R, 4] (xyxy, pixels) -> ``[R, D]``.
-
-        backbone -> res4 map -> RoIAlign (``spatial_scale = 1 / feature_stride``, ``aligned=True``; it replaces
-        the text's SPP layer, our deviation) -> res5 -> global average pooling. Parts of a box outside the
-        image sample zeros.
-        """
+        """Pooled RoI features: ``img`` [1, 3, H, W], ``proposals`` [R, 4] (xyxy, pixels) -> ``[R, D]``
+        (the backbone's res4 map, then :meth:`roi_features`)."""
         self._check(img, proposals)
+        if self.backbone is None:
+            raise ValueError("this OICRDetector has no backbone: call roi_features with the res4 map")
         feats = self.backbone(img)
-        res4 = feats[-1] if isinstance(feats, (tuple, list)) else feats
+        return self.roi_features(feats[-1] if isinstance(feats, (tuple, list)) else feats, proposals)
+
+    def roi_features(self, res4: Tensor, proposals: Tensor) -> Tensor:
+        """res4 map ``[1, C4, H/16, W/16]`` and proposals ``[R, 4]`` -> ``[R, D]``: RoIAlign
+        (``spatial_scale = 1 / feature_stride``, ``aligned=True``; it replaces the text's SPP layer, our
+        deviation) -> res5 -> global average pooling. Parts of a box outside the image sample zeros."""
+        if res4.dim() != 4 or res4.shape[0] != 1:
+            raise ValueError(f"roi_features takes the res4 map of one image [1, C4, h, w], got {tuple(res4.shape)}")
         rois = bbox2roi([proposals.to(res4.dtype)])  # [R, 5]: image index 0, then the box
         res5 = self.shared_head(self.roi_align(res4, rois))  # [R, D, s, s]
         return res5.mean(dim=(2, 3))
 
     def loss(self, img: Tensor, proposals: Tensor, image_labels: Tensor) -> dict[str, Tensor]:
-        """Training losses of one image.
+        """Training losses of one image (:meth:`head_losses` of :meth:`forward_features`).
 
         Args:
             img: [1, 3, H, W].
             proposals: [R, 4] xyxy pixels, R >= 1.
             image_labels: [C], 1 for the classes in the image, else 0.
-        Returns:
-            Scalars: ``'midn'`` (image-level BCE of the MIDN), ``'refine'`` (sum of the K refinement losses)
-            and, unless ``regressor='none'``, ``'regress'`` (smooth L1 towards the last stream's seeds).
         """
-        feats = self.forward_features(img, proposals)
+        return self.head_losses(self.forward_features(img, proposals), proposals, image_labels)
+
+    def head_losses(self, feats: Tensor, proposals: Tensor, image_labels: Tensor) -> dict[str, Tensor]:
+        """Losses of the heads on pooled RoI features ``[R, D]`` of one image.
+
+        Returns:
+            Scalars: ``'loss_midn'`` (image-level BCE of the MIDN), ``'loss_refine'`` (sum of the K refinement
+            losses; absent when K = 0) and, unless ``regressor='none'``, ``'loss_regress'`` (smooth L1
+            towards the last stream's seeds).
+        """
         midn = self.midn(feats)
-        refined = self.refine(feats)
-        losses = {
-            "midn": midn_loss(midn.image_scores, image_labels),
-            "refine": torch.stack(
-                refinement_losses(proposals, midn.proposal_scores, refined, image_labels, self.iou_thr)).sum(),
-        }
+        refined = self.refine(feats) if self.refine is not None else []
+        losses = {"loss_midn": midn_loss(midn.image_scores, image_labels)}
+        if refined:
+            losses["loss_refine"] = torch.stack(
+                refinement_losses(proposals, midn.proposal_scores, refined, image_labels, self.iou_thr)).sum()
         if self.regressor is None:
             return losses
 
         deltas = self.regressor(feats)  # [R, 4] or [R, 4C]
-        # the scores that supervise the last stream: its pseudo labels and seeds
-        last_input = (midn.proposal_scores if len(refined) == 1 else refined[-2][:, 1:]).detach()
+        # the scores that supervise the last stream (the MIDN's when K <= 1): its pseudo labels and seeds
+        last_input = (midn.proposal_scores if len(refined) <= 1 else refined[-2][:, 1:]).detach()
         present = torch.nonzero(image_labels.reshape(-1) > 0).flatten()
         if present.numel() == 0:
-            losses["regress"] = deltas.sum() * 0.0
+            losses["loss_regress"] = deltas.sum() * 0.0
             return losses
         labels, weights = oicr_pseudo_labels(proposals, last_input, image_labels, self.iou_thr)
         seeds = last_input[:, present].max(dim=0).indices  # [G], one per class present
@@ -233,23 +249,30 @@ class OICRDetector(BaseModule):
         weights = weights * fg if self.regress_weighting == "seed" else fg.to(deltas.dtype)
         if self.regressor_mode == "specific":
             deltas = select_class_deltas(deltas, labels)
-        losses["regress"] = regression_loss(deltas, targets, weights)
+        losses["loss_regress"] = regression_loss(deltas, targets, weights)
         return losses
 
     @torch.no_grad()
     def predict(self, img: Tensor, proposals: Tensor) -> tuple[Tensor, Tensor]:
-        """Scores and boxes of one image, before NMS (the caller sets eval mode).
+        """Scores and boxes of one image, before NMS (the caller sets eval mode); see :meth:`head_predict`."""
+        return self.head_predict(self.forward_features(img, proposals), proposals, tuple(img.shape[-2:]))
+
+    @torch.no_grad()
+    def head_predict(self, feats: Tensor, proposals: Tensor, image_size: tuple[int, int]) -> tuple[Tensor, Tensor]:
+        """Scores and boxes from pooled RoI features ``[R, D]``.
 
         Returns:
-            ``scores`` [R, C] in [0, 1] (OICR's test rule, the mean of the K streams without background) and
-            ``boxes``: [R, 4] regressed and clipped to the image (``'agnostic'``), [R, C, 4] one box per class
-            (``'specific'``), or the proposals themselves (``'none'``).
+            ``scores`` [R, C] in [0, 1] (OICR's test rule, the mean of the K streams without background; the
+            MIDN's ``z`` when K = 0) and ``boxes``: [R, 4] regressed and clipped to ``image_size`` (H, W)
+            (``'agnostic'``), [R, C, 4] one box per class (``'specific'``), or the proposals (``'none'``).
         """
-        feats = self.forward_features(img, proposals)
-        scores = oicr_test_scores(self.refine(feats))
+        if self.refine is None:
+            scores = self.midn(feats).proposal_scores
+        else:
+            scores = oicr_test_scores(self.refine(feats))
         if self.regressor is None:
             return scores, proposals
-        boxes = apply_deltas(proposals.to(feats.dtype), self.regressor(feats), max_shape=tuple(img.shape[-2:]))
+        boxes = apply_deltas(proposals.to(feats.dtype), self.regressor(feats), max_shape=image_size)
         if self.regressor_mode == "specific":
             boxes = boxes.view(-1, self.num_classes, 4)
         return scores, boxes

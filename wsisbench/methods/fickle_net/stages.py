@@ -51,19 +51,8 @@ INIT_NAME = "init_from_classifier.pth"
 
 
 # ----------------------------------------------------------------------------- samples and networks
-def class_names(ctx: RunContext) -> list[str]:
-    """The K foreground class names (label k + 1 in label maps is ``class_names[k]``)."""
-    return list(ctx.benchmark.class_names(ctx.data_root))
 
 
-def split_samples(ctx: RunContext, split: str) -> list[dict]:
-    """Samples of a VOC-layout split: ``img_path``, ``img_id``, ``image_labels`` (0-based), ``seg_map_path``."""
-    from wsisbench.datasets.voc import VOCSegDataset
-
-    ds = VOCSegDataset(data_root=str(ctx.data_root), split=split, show_progress=False,
-                       metainfo=dict(classes=tuple(class_names(ctx))),
-                       sbd_root=ctx.cfg.benchmark.get("sbd_root"))
-    return [ds.get_data_info(i) for i in range(len(ds))]
 
 
 def gt_pairs(samples: list[dict]) -> list[tuple[str, str]]:
@@ -74,7 +63,7 @@ def gt_pairs(samples: list[dict]) -> list[tuple[str, str]]:
 def classifier_cfg(ctx: RunContext, for_loading: bool = False) -> dict:
     """``cfg.classifier`` with K classes and the run's ImageNet checkpoint (not when loading trained weights)."""
     model = copy.deepcopy(ctx.cfg.classifier.to_dict())
-    model["num_classes"] = len(class_names(ctx))
+    model["num_classes"] = len(ctx.class_names())
     model["pretrained"] = None if for_loading else pretrained_for(ctx.cfg, "classifier")
     return model
 
@@ -82,7 +71,7 @@ def classifier_cfg(ctx: RunContext, for_loading: bool = False) -> dict:
 def segmenter_cfg(ctx: RunContext, for_loading: bool = False) -> dict:
     """``cfg.segmenter`` with K + 1 classes (background included) and the run's ImageNet checkpoint."""
     model = copy.deepcopy(ctx.cfg.segmenter.to_dict())
-    model["num_classes"] = len(class_names(ctx)) + 1
+    model["num_classes"] = len(ctx.class_names()) + 1
     model["pretrained"] = None if for_loading else pretrained_for(ctx.cfg, "segmenter")
     return model
 
@@ -106,7 +95,7 @@ def train_classifier(ctx: RunContext, out_dir: Path) -> dict:
         ctx.barrier()
         return {"profile": {"classifier_weights_from": str(src)}}
     dataset = dict(type="VOCClsDataset", data_root=str(ctx.data_root), split=cfg.benchmark.train_split,
-                   metainfo=dict(classes=tuple(class_names(ctx))), show_progress=False,
+                   metainfo=dict(classes=tuple(ctx.class_names())), show_progress=False,
                    pipeline=cfg.classifier_pipeline)
     if cfg.benchmark.get("sbd_root"):
         dataset["sbd_root"] = cfg.benchmark.sbd_root
@@ -137,8 +126,8 @@ def localization_maps_train(ctx: RunContext, out_dir: Path) -> dict:
     saliency_dir = check_saliency(cfg)
     model = load_trained(classifier_cfg(ctx, for_loading=True), ctx.artifact("train_classifier", WEIGHTS_NAME),
                          ctx.device)
-    names = class_names(ctx)
-    samples = ctx.shard(split_samples(ctx, cfg.benchmark.train_split))
+    names = ctx.class_names()
+    samples = ctx.shard(ctx.split_samples(cfg.benchmark.train_split))
     seeds_dir = out_dir / SEEDS_DIR
     seeds_dir.mkdir(parents=True, exist_ok=True)
     sweep = [float(b) for b in loc.get("bg_threshold_sweep", [])]
@@ -187,9 +176,9 @@ def evaluate_pseudo_labels(ctx: RunContext, out_dir: Path) -> dict:
     """``pseudo_train``: unassigned (255) pixels count as background (filled pseudo-labels, what papers
     report as pseudo-label mIoU); ``pseudo_train_seeds``: only assigned pixels, plus their coverage."""
     split = pseudo_label_split(ctx)
-    samples = split_samples(ctx, split)
+    samples = ctx.split_samples(split)
     seeds = ctx.artifact("localization_maps_train", SEEDS_DIR)
-    names = class_names(ctx)
+    names = ctx.class_names()
     per_image, ref = stage_file(out_dir, "pseudo_train")
     filled = evaluate_semantic(gt_pairs(samples), seeds, ["background", *names], ctx.benchmark.ignore_index,
                                out_of_range="background", split=split, progress=ctx.is_main, per_image=per_image)
@@ -219,8 +208,8 @@ def repeat_inference_std(ctx: RunContext, out_dir: Path) -> dict:
     saliency_dir = check_saliency(cfg)
     model = load_trained(classifier_cfg(ctx, for_loading=True), ctx.artifact("train_classifier", WEIGHTS_NAME),
                          ctx.device)
-    names = class_names(ctx)
-    subset = sorted(split_samples(ctx, cfg.benchmark.train_split), key=lambda s: s["img_id"])
+    names = ctx.class_names()
+    subset = sorted(ctx.split_samples(cfg.benchmark.train_split), key=lambda s: s["img_id"])
     subset = subset[: int(rep.num_images)]
     checkpoints = sorted(int(n) for n in rep.num_passes)
     repeats = int(rep.num_repeats)
@@ -287,11 +276,11 @@ def train_segmenter(ctx: RunContext, out_dir: Path) -> dict:
     """DeepLab trained on the seeds with DSRG (L_seed + L_boundary [+ alpha * L_full for pixel-labelled images])."""
     cfg = ctx.cfg
     block = cfg.segmenter_train
-    train_ids = [s["img_id"] for s in split_samples(ctx, cfg.benchmark.train_split)]
+    train_ids = [s["img_id"] for s in ctx.split_samples(cfg.benchmark.train_split)]
     full_ids = pixel_labelled_ids(ctx, train_ids)
     dataset = dict(type="SeedSegDataset", data_root=str(ctx.data_root), split=cfg.benchmark.train_split,
                    seed_dir=str(ctx.artifact("localization_maps_train", SEEDS_DIR)),
-                   classes=tuple(class_names(ctx)), full_label_ids=full_ids,
+                   classes=tuple(ctx.class_names()), full_label_ids=full_ids,
                    sbd_root=cfg.benchmark.get("sbd_root"), pipeline=cfg.segmenter_pipeline)
     model = segmenter_cfg(ctx)
     if block.get("init_backbone_from_classifier", False):
@@ -311,7 +300,7 @@ def predict_val(ctx: RunContext, out_dir: Path) -> dict:
     pred = cfg.predict
     model = load_trained(segmenter_cfg(ctx, for_loading=True), ctx.artifact("train_segmenter", WEIGHTS_NAME),
                          ctx.device)
-    samples = ctx.shard(split_samples(ctx, cfg.benchmark.eval_split))
+    samples = ctx.shard(ctx.split_samples(cfg.benchmark.eval_split))
     (out_dir / "labels").mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     for s in progress(samples, desc="predict", disable=not ctx.is_main):
@@ -329,10 +318,10 @@ def predict_val(ctx: RunContext, out_dir: Path) -> dict:
 def evaluate_val(ctx: RunContext, out_dir: Path) -> dict:
     """Semantic mIoU of the predicted label maps on ``benchmark.eval_split`` (evaluation ``val``)."""
     split = ctx.cfg.benchmark.eval_split
-    samples = split_samples(ctx, split)
+    samples = ctx.split_samples(split)
     per_image, ref = stage_file(out_dir, "val")
     evaluation = evaluate_semantic(gt_pairs(samples), ctx.artifact("predict_val", "labels"),
-                                   ["background", *class_names(ctx)], ctx.benchmark.ignore_index,
+                                   ["background", *ctx.class_names()], ctx.benchmark.ignore_index,
                                    out_of_range=ctx.benchmark.semantic_out_of_range, split=split,
                                    progress=ctx.is_main, per_image=per_image)
     evaluation["per_image"] = ref  # per-image statistics for paired comparisons, relative to the work dir

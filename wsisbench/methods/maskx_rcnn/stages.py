@@ -30,7 +30,7 @@ def check_inputs(cfg: Config) -> None:
 
 def train_mask_head(ctx: RunContext, out_dir: Path) -> dict:
     """Stage-wise, second stage: the detector frozen, only the mask head learns (masks of A)."""
-    names = detection.class_names(ctx)
+    names = ctx.class_names()
     model = mask_head_only(detection.full_model(ctx, with_imagenet=False), detection.detector_weights(ctx))
     return detection.train(ctx, out_dir, model, ctx.cfg.get("mask_train", ctx.cfg.get("train")),
                            train_dataset(ctx, names, detection.mask_classes(ctx)))

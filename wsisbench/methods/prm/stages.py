@@ -17,9 +17,10 @@ import torch.nn.functional as F
 from wsisbench.detection.prediction import write_merged_records
 from wsisbench.errors import WsisbenchError
 from wsisbench.pipeline import RunContext
-from wsisbench.pipeline.preflight import apply_pretrained, user_folder
+from wsisbench.pipeline.preflight import apply_pretrained
 from wsisbench.pipeline.stage import training_share
 from wsisbench.pipeline.training import WEIGHTS_NAME, load_trained, train_with_runner
+from wsisbench.proposals.source import ProposalSource, proposal_folder
 from wsisbench.utils.progress import progress
 
 from .attention import mask_branches_cut
@@ -30,6 +31,7 @@ from .thresholds import third_quartile, valid_classes, valid_peaks
 
 #: the proposals stage's cache folder and the prediction stage's results file
 PROPOSALS_DIR = "proposals"
+PROPOSALS_PURPOSE = "instances from precomputed mask proposals (PRM uses MCG)"
 PREDICTIONS = "predictions/val.json"
 INSTANCE_KINDS = ("prm", "cam")
 SCORES = ("peak", "class", "retrieval")
@@ -45,23 +47,14 @@ def instance_kind(cfg) -> str:
     return kind
 
 
-def class_names(ctx: RunContext) -> list[str]:
-    return list(ctx.benchmark.class_names(ctx.data_root))
 
 
-def split_samples(ctx: RunContext, split: str) -> list[dict]:
-    """Samples (``img_path``, ``img_id``, ``image_labels``, ``seg_map_path``) of a VOC-layout split."""
-    from wsisbench.datasets.voc import VOCSegDataset
-
-    ds = VOCSegDataset(data_root=str(ctx.data_root), split=split, show_progress=False,
-                       metainfo=dict(classes=tuple(class_names(ctx))), sbd_root=ctx.cfg.benchmark.get("sbd_root"))
-    return [ds.get_data_info(i) for i in range(len(ds))]
 
 
 def classifier_cfg(ctx: RunContext, for_loading: bool = False) -> dict:
     """``cfg.model`` with K classes and, when training, the run's ImageNet checkpoint."""
     model = copy.deepcopy(ctx.cfg.model.to_dict())
-    model["num_classes"] = len(class_names(ctx))
+    model["num_classes"] = len(ctx.class_names())
     if for_loading:
         return model
     submodule = ctx.cfg.get("pretrained_submodule", "backbone")
@@ -73,13 +66,7 @@ def classifier_cfg(ctx: RunContext, for_loading: bool = False) -> dict:
 
 def check_proposal_files(cfg) -> Path | None:
     """The folder of user proposal files when ``proposals.source == 'files'`` (else None); raises when missing."""
-    prop = cfg.get("proposals") or {}
-    if prop.get("source", "selective_search") != "files":
-        return None
-    return user_folder(cfg, "proposals.files", prop.get("files"),
-                       "instances from precomputed mask proposals (PRM uses MCG)",
-                       f"one file per val image named {prop.get('file_pattern', '{id}.mat')!r} "
-                       f"(MCG .mat, .npz or RLE .json)")
+    return proposal_folder(cfg, PROPOSALS_PURPOSE)
 
 
 def preprocess(model, img_bgr: np.ndarray, device: str) -> torch.Tensor:
@@ -94,7 +81,7 @@ def train_classifier(ctx: RunContext, out_dir: Path) -> dict:
     cfg = ctx.cfg
     check_proposal_files(cfg)  # fail now, not after training, when a paper preset lacks its proposals
     dataset = dict(type="VOCClsDataset", data_root=str(ctx.data_root), split=cfg.benchmark.train_split,
-                   metainfo=dict(classes=tuple(class_names(ctx))), show_progress=False, pipeline=cfg.train_pipeline)
+                   metainfo=dict(classes=tuple(ctx.class_names())), show_progress=False, pipeline=cfg.train_pipeline)
     if cfg.benchmark.get("sbd_root"):
         dataset["sbd_root"] = cfg.benchmark.sbd_root
     fraction = cfg.get("train_subset")
@@ -115,50 +102,15 @@ def classifier_share(cfg) -> dict:
 # ----------------------------------------------------------------------------- proposals
 def proposals_val(ctx: RunContext, out_dir: Path) -> dict:
     """Selective-search masks of every val image cached under ``proposals/`` (or a check of the user's files)."""
-    prop = ctx.cfg.proposals
-    samples = split_samples(ctx, ctx.cfg.benchmark.eval_split)
-    folder = check_proposal_files(ctx.cfg)
-    if folder is not None:
-        pattern = prop.get("file_pattern", "{id}.mat")
-        missing = [s["img_id"] for s in samples if not (folder / pattern.format(id=s["img_id"])).is_file()]
-        if missing:
-            raise WsisbenchError(f"proposals.files {folder}: no proposal file for {len(missing)} val image(s), "
-                                 f"e.g. {pattern.format(id=missing[0])}")
-        return {"proposals": {"source": "files", "folder": str(folder), "num_images": len(samples)}}
-    store = proposal_store(ctx, out_dir / PROPOSALS_DIR)
-    counts, start = [], time.perf_counter()
-    for s in progress(ctx.shard(samples), desc="proposals val", disable=not ctx.is_main):
-        masks = store.get(s["img_id"], _loader(s["img_path"]))
-        counts.append(int(len(masks)))
+    samples = ctx.split_samples(ctx.cfg.benchmark.eval_split)
+    summary = proposal_source(ctx, out_dir / PROPOSALS_DIR).prepare(samples, "val", ctx.shard, ctx.is_main)
     ctx.barrier()
-    return {"proposals": {"source": prop.get("source", "selective_search"), "num_images": len(samples),
-                          "mean_per_image": float(np.mean(counts)) if counts else 0.0},
-            "profile": {"proposals_sec_per_img": (time.perf_counter() - start) / max(1, len(counts))}}
+    sec = summary.pop("sec_per_img", None)
+    return {"proposals": summary, **({"profile": {"proposals_sec_per_img": sec}} if sec is not None else {})}
 
 
-def proposal_store(ctx: RunContext, root: Path):
-    from wsisbench.proposals import ProposalStore
-
-    prop = ctx.cfg.proposals
-    options = {k: v for k, v in prop.items() if k not in ("source", "files", "file_pattern")}
-    return ProposalStore(root, prop.get("source", "selective_search"), options)
-
-
-def _loader(path: str):
-    return lambda _image_id: mmcv.imread(path)
-
-
-def image_proposals(ctx: RunContext, sample: dict, shape: tuple[int, int], store) -> np.ndarray:
-    """bool [N, H, W] proposals of one val image (cache of the proposals stage, or the user's file)."""
-    folder = check_proposal_files(ctx.cfg)
-    if folder is not None:
-        from wsisbench.proposals import load_proposal_file
-
-        pattern = ctx.cfg.proposals.get("file_pattern", "{id}.mat")
-        masks = load_proposal_file(folder / pattern.format(id=sample["img_id"]), image_shape=shape)
-        limit = ctx.cfg.proposals.get("max_proposals")
-        return masks[:limit] if limit else masks
-    return store.get(sample["img_id"], _loader(sample["img_path"]))
+def proposal_source(ctx: RunContext, cache_root: Path) -> ProposalSource:
+    return ProposalSource(ctx.cfg, cache_root, PROPOSALS_PURPOSE)
 
 
 # ----------------------------------------------------------------------------- prediction
@@ -248,7 +200,7 @@ def peak_figure_entry(ctx: RunContext, model, sample: dict, out_dir: Path, split
     np.save(paths["class response map"], crms[0, c].cpu().numpy().astype(np.float32))
     prm_small = F.adaptive_avg_pool2d(prm[None], (FIGURE_PRM_SIDE, FIGURE_PRM_SIDE))[0, 0]
     np.save(paths["peak response map"], prm_small.cpu().numpy().astype(np.float32))
-    name = class_names(ctx)[c]
+    name = ctx.class_names()[c]
     score = 1 / (1 + np.exp(-scores[c]))
     return qualitative_entry(out_dir, sample["img_path"], maps=paths,
                              caption=f"{name} (score {score:.2f}), peak at (y, x) = ({y}, {xx}) of the "
@@ -270,7 +222,7 @@ def prm_instances(ctx: RunContext, model, sample: dict, store, split_q3: float |
     prms, kept = image_prms(ctx, model, x, peaks, shape)
     info["mass_kept"] = kept.cpu().tolist()
     crm_img = _resize(crms, shape).cpu().numpy()
-    proposals = image_proposals(ctx, sample, shape, store)
+    proposals = store.masks(sample, shape)
     kind = cfg.instances.get("score", "peak")
     if kind not in SCORES:
         raise WsisbenchError(f"instances.score must be one of {SCORES}, got {kind!r}")
@@ -320,11 +272,9 @@ def predict_val(ctx: RunContext, out_dir: Path) -> dict:
     kind = instance_kind(cfg)
     model = load_trained(classifier_cfg(ctx, for_loading=True), ctx.artifact("train_classifier", WEIGHTS_NAME),
                          ctx.device)
-    samples = split_samples(ctx, cfg.benchmark.eval_split)
+    samples = ctx.split_samples(cfg.benchmark.eval_split)
     split_q3 = split_class_q3(ctx, model, samples)
-    store = None
-    if kind == "prm" and check_proposal_files(cfg) is None:
-        store = proposal_store(ctx, ctx.artifact("proposals_val", PROPOSALS_DIR))
+    store = proposal_source(ctx, ctx.artifact("proposals_val", PROPOSALS_DIR)) if kind == "prm" else None
     records, peaks, classes, kept = [], 0, 0, []
     mine = ctx.shard(samples)
     start = time.perf_counter()
@@ -353,19 +303,6 @@ def predict_val(ctx: RunContext, out_dir: Path) -> dict:
 # ----------------------------------------------------------------------------- evaluation
 def evaluate_val(ctx: RunContext, out_dir: Path) -> dict:
     """The 'voc' instance protocol against the val split's SegmentationObject PNGs (mAP^r and ABO)."""
-    from wsisbench.evaluation.api import evaluate_instance
-    from wsisbench.evaluation.ground_truth import load_voc_instance_gt
-    from wsisbench.evaluation.per_image import stage_file
+    from wsisbench.evaluation.stage import evaluate_voc_instances
 
-    if not ctx.is_main:
-        return {}
-    split = ctx.cfg.benchmark.eval_split
-    gt = load_voc_instance_gt(ctx.data_root, split, class_names=class_names(ctx))
-    per_image, ref = stage_file(out_dir, "val")
-    entry = evaluate_instance(gt, ctx.artifact("predict_val", PREDICTIONS), protocol="voc",
-                              iou_thrs=list(ctx.cfg.get("eval_iou_thrs", (0.25, 0.5, 0.7, 0.75))), split=split,
-                              abo=True, per_image=per_image)
-    entry["per_image"] = ref
-    m = entry["metrics"]
-    ctx.log("  val: " + ", ".join(f"{k} {100 * v:.1f}" for k, v in m.items() if isinstance(v, float)))
-    return {"evaluations": {"val": entry}}
+    return evaluate_voc_instances(ctx, out_dir, ctx.artifact("predict_val", PREDICTIONS))

@@ -1,0 +1,6 @@
+# Table 1, embedded: detector + IMG with 3 CAM level(s) (res5, res4, res3), no regressor, no IS module, no
+# post-processing (the paper's "Detector + IMG" rows).
+_base_ = ['./_cpu.py']
+
+model = dict(detector=dict(regressor='none'), cams=dict(num_levels=3))
+postprocess = dict(best_proposal=False)
