@@ -170,3 +170,36 @@ def star_scene():
 def mask_iou():
     """``mask_iou(a, b)``: IoU of two boolean masks (0 when both are empty)."""
     return lambda a, b: np.count_nonzero(a & b) / max(1, np.count_nonzero(a | b))
+
+
+def _refuses_without_checkpoint_and_proposals(cfg, tmp_path: Path) -> None:
+    """A paper preset stops without its ImageNet checkpoint and without its proposal folder, and each message
+    names the option to pass (``pretrained=PATH``, ``proposals.files=DIR``)."""
+    import torch
+
+    from wsisbench.errors import WsisbenchError
+    from wsisbench.pipeline.preflight import require_pretrained
+    from wsisbench.proposals.source import proposal_folder
+
+    with pytest.raises(WsisbenchError, match=r"--cfg-options pretrained=PATH"):
+        require_pretrained(cfg)
+    cfg.pretrained = str(tmp_path / "missing.pth")
+    with pytest.raises(WsisbenchError, match="does not exist"):
+        require_pretrained(cfg)
+    ckpt = tmp_path / "r50.pth"
+    torch.save({}, ckpt)
+    cfg.pretrained = str(ckpt)
+    require_pretrained(cfg)
+    with pytest.raises(WsisbenchError, match=r"proposals\.files=DIR"):
+        proposal_folder(cfg, "a test")
+    cfg.proposals.files = str(tmp_path / "nope")
+    with pytest.raises(WsisbenchError, match="is not a folder"):
+        proposal_folder(cfg, "a test")
+    cfg.proposals.files = str(tmp_path)
+    assert proposal_folder(cfg, "a test") == tmp_path
+
+
+@pytest.fixture
+def refuses_without_checkpoint_and_proposals(tmp_path):
+    """``check(cfg)``: :func:`_refuses_without_checkpoint_and_proposals` in this test's tmp_path."""
+    return lambda cfg: _refuses_without_checkpoint_and_proposals(cfg, tmp_path)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import wsisbench.methods  # noqa: F401  (registers dcl)
-from wsisbench.errors import DataError, WsisbenchError
+from wsisbench.errors import DataError
 from wsisbench.methods.dcl.data import LoadProposalBoxes, load_boxes, save_boxes, transform_boxes
 from wsisbench.methods.dcl.stages import (
     best_matching_proposals,
@@ -16,7 +16,7 @@ from wsisbench.methods.dcl.stages import (
     view_boxes,
 )
 from wsisbench.presets import list_presets, load_config
-from wsisbench.proposals.source import masks_to_boxes, proposal_folder
+from wsisbench.proposals.source import masks_to_boxes
 from wsisbench.registry import METHODS, MODELS
 
 MECHANISM = ("mechanism", "mechanism_midn_only", "mechanism_regressor_none", "mechanism_regressor_specific",
@@ -100,20 +100,9 @@ def test_paper_presets_build_and_run_one_forward(preset):
 
 
 @pytest.mark.parametrize("preset", PAPER)
-def test_paper_presets_refuse_to_start_without_checkpoint_and_proposals(preset, tmp_path):
-    from wsisbench.pipeline.preflight import require_pretrained
-
-    cfg = load_config("dcl", preset)
-    with pytest.raises(WsisbenchError, match=r"--cfg-options pretrained=PATH"):
-        require_pretrained(cfg)
-    ckpt = tmp_path / "r50.pth"
-    torch.save({}, ckpt)
-    cfg.pretrained = str(ckpt)
-    require_pretrained(cfg)
-    with pytest.raises(WsisbenchError, match=r"proposals\.files=DIR"):
-        proposal_folder(cfg, "test")
-    cfg.proposals.files = str(tmp_path)
-    assert proposal_folder(cfg, "test") == tmp_path
+def test_paper_presets_refuse_to_start_without_checkpoint_and_proposals(
+        preset, refuses_without_checkpoint_and_proposals):
+    refuses_without_checkpoint_and_proposals(load_config("dcl", preset))
 
 
 def test_masks_to_boxes_spans_each_mask():

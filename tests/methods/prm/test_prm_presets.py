@@ -2,11 +2,12 @@
 tiny input and refuse to start without their checkpoint and proposal files."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
 import wsisbench.methods  # noqa: F401  (registers prm)
-from wsisbench.errors import WsisbenchError
 from wsisbench.methods.prm.attention import mask_branches_cut
 from wsisbench.methods.prm.peak_backprop import peak_response_maps
 from wsisbench.methods.prm.stages import check_proposal_files, classifier_share
@@ -118,26 +119,11 @@ def test_residual_attention_recipe():
 
 
 @pytest.mark.parametrize("preset", PAPER)
-def test_paper_presets_refuse_to_start_without_checkpoint_and_proposals(preset, tmp_path):
-    from wsisbench.pipeline.preflight import require_pretrained
-
+def test_paper_presets_refuse_to_start_without_checkpoint_and_proposals(
+        preset, refuses_without_checkpoint_and_proposals):
     cfg = load_config("prm", preset)
-    with pytest.raises(WsisbenchError, match=r"--cfg-options pretrained=PATH"):
-        require_pretrained(cfg)
-    cfg.pretrained = str(tmp_path / "missing.pth")
-    with pytest.raises(WsisbenchError, match="does not exist"):
-        require_pretrained(cfg)
-    ckpt = tmp_path / "r50.pth"
-    torch.save({}, ckpt)
-    cfg.pretrained = str(ckpt)
-    require_pretrained(cfg)
-    with pytest.raises(WsisbenchError, match=r"proposals\.files=DIR"):
-        check_proposal_files(cfg)
-    cfg.proposals.files = str(tmp_path / "nope")
-    with pytest.raises(WsisbenchError, match="is not a folder"):
-        check_proposal_files(cfg)
-    cfg.proposals.files = str(tmp_path)
-    assert check_proposal_files(cfg) == tmp_path
+    refuses_without_checkpoint_and_proposals(cfg)
+    assert check_proposal_files(cfg) == Path(cfg.proposals.files)   # the stage's own check, on the same folder
 
 
 def test_subset_dataset_keeps_the_leading_share_minus_the_held_out_tail():
