@@ -7,6 +7,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from wsisbench.models.inputs import model_input
+
 
 @torch.no_grad()
 def image_cams(model, img_bgr: np.ndarray, scales: Sequence[float] = (1.0,), flip: bool = False,
@@ -24,8 +26,7 @@ def image_cams(model, img_bgr: np.ndarray, scales: Sequence[float] = (1.0,), fli
         scores: float32 [K], sigmoid class scores at scale 1 (mean of the pooled maps).
     """
     h, w = img_bgr.shape[:2]
-    base = torch.from_numpy(np.ascontiguousarray(img_bgr.transpose(2, 0, 1)))
-    batch = model.data_preprocessor({"inputs": [base], "data_samples": None}, False)["inputs"].to(device)
+    batch = model_input(model, img_bgr, device)
     total = None
     scores = None
     for s in scales:

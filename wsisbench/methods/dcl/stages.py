@@ -16,13 +16,14 @@ import torch.nn.functional as F
 
 from wsisbench.detection.prediction import write_merged_records
 from wsisbench.errors import WsisbenchError
+from wsisbench.models.inputs import model_input
 from wsisbench.pipeline import RunContext
 from wsisbench.pipeline.preflight import apply_pretrained, pretrained_for
 from wsisbench.pipeline.training import WEIGHTS_NAME, load_trained, train_with_runner
 from wsisbench.proposals.source import ProposalSource, masks_to_boxes
 from wsisbench.utils.progress import progress
 
-from .cam_levels import box_masks
+from .cam_levels import box_masks, box_pixel_range
 from .data import save_boxes
 
 PROPOSALS_DIR = "proposals"
@@ -49,12 +50,6 @@ def network_cfg(ctx: RunContext, for_loading: bool = False) -> dict:
 
 def proposal_source(ctx: RunContext, cache_root: Path) -> ProposalSource:
     return ProposalSource(ctx.cfg, cache_root, PROPOSALS_PURPOSE)
-
-
-def preprocess(model, img_bgr: np.ndarray, device: str) -> torch.Tensor:
-    """uint8 [H, W, 3] BGR -> the model's normalised input [1, 3, H, W]."""
-    base = torch.from_numpy(np.ascontiguousarray(img_bgr.transpose(2, 0, 1)))
-    return model.data_preprocessor({"inputs": [base], "data_samples": None}, False)["inputs"].to(device)
 
 
 # ----------------------------------------------------------------------------- proposals
@@ -155,7 +150,7 @@ def infer_image(model, img: np.ndarray, proposals: torch.Tensor, test_cfg, devic
         view = mmcv.imresize(img, size) if size != (w, h) else img
         if flipped:
             view = np.ascontiguousarray(view[:, ::-1])
-        x = preprocess(model, view, device)
+        x = model_input(model, view, device)
         s, b, c = model.predict_image(x, view_boxes(proposals, size[0] / w, flipped, size[0]).to(device))
         b = unview_boxes(b.float(), size[0] / w, flipped, size[0]) if b is not None else b
         c = F.interpolate(c[None].float(), size=(h, w), mode="bilinear", align_corners=False)[0]
@@ -205,8 +200,6 @@ def image_instances(ctx: RunContext, model, sample: dict, val_source: ProposalSo
     empty_rule = masks_cfg.get("empty", "box")
     if empty_rule not in EMPTY_MASK_RULES:
         raise WsisbenchError(f"masks.empty must be one of {EMPTY_MASK_RULES}, got {empty_rule!r}")
-    from .cam_levels import box_pixel_range
-
     keep = np.ones(len(masks), dtype=bool)
     for i, (x0, y0, x1, y1) in enumerate(box_pixel_range(det_boxes, shape).tolist()):
         if not masks[i].any():

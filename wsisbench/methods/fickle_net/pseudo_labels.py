@@ -29,6 +29,7 @@ from wsisbench.datasets.png import read_label_png
 from wsisbench.datasets.voc_instances import read_label_map
 from wsisbench.errors import DataError, WsisbenchError
 from wsisbench.evaluation.semantic import SemanticConfusion
+from wsisbench.models.inputs import model_input
 from wsisbench.pipeline import RunContext
 from wsisbench.pipeline.preflight import user_folder
 
@@ -46,9 +47,7 @@ def read_rgb(path: str) -> np.ndarray:
 
 def image_batch(model: torch.nn.Module, path: str) -> torch.Tensor:
     """Normalised [1, 3, H, W] on the model's device (through ``model.data_preprocessor``)."""
-    img = mmcv.imread(path)  # BGR, as in training (the preprocessor converts to RGB)
-    tensor = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
-    return model.data_preprocessor({"inputs": [tensor], "data_samples": None}, False)["inputs"]
+    return model_input(model, mmcv.imread(path))  # BGR, as in training (the preprocessor converts to RGB)
 
 
 def read_saliency(folder: Path, img_id: str, size: tuple[int, int]) -> torch.Tensor:

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from wsisbench.detection.prediction import write_merged_records
 from wsisbench.errors import WsisbenchError
+from wsisbench.models.inputs import model_input
 from wsisbench.pipeline import RunContext
 from wsisbench.pipeline.preflight import apply_pretrained
 from wsisbench.pipeline.stage import training_share
@@ -67,12 +68,6 @@ def classifier_cfg(ctx: RunContext, for_loading: bool = False) -> dict:
 def check_proposal_files(cfg) -> Path | None:
     """The folder of user proposal files when ``proposals.source == 'files'`` (else None); raises when missing."""
     return proposal_folder(cfg, PROPOSALS_PURPOSE)
-
-
-def preprocess(model, img_bgr: np.ndarray, device: str) -> torch.Tensor:
-    """uint8 [H, W, 3] BGR -> the model's normalised input [1, 3, H, W]."""
-    base = torch.from_numpy(np.ascontiguousarray(img_bgr.transpose(2, 0, 1)))
-    return model.data_preprocessor({"inputs": [base], "data_samples": None}, False)["inputs"].to(device)
 
 
 # ----------------------------------------------------------------------------- classifier
@@ -145,7 +140,7 @@ def split_class_q3(ctx: RunContext, model, samples: list[dict]) -> float | None:
     values = []
     with torch.no_grad():
         for s in progress(ctx.shard(samples), desc="class scores val", disable=not ctx.is_main):
-            x = preprocess(model, mmcv.imread(s["img_path"]), ctx.device)
+            x = model_input(model, mmcv.imread(s["img_path"]), ctx.device)
             values.append(model.aggregate(model.class_response_maps(x))[0].cpu().numpy())
     values = np.concatenate(values) if values else np.zeros(0)
     if ctx.distributed:
@@ -159,7 +154,7 @@ def _class_responses(ctx: RunContext, model, sample: dict, split_q3: float | Non
     """One image through the classifier: ``(shape (H, W), input x, CRMs (1, K, h, w), class scores (K,),
     valid classes)``."""
     img = mmcv.imread(sample["img_path"])
-    x = preprocess(model, img, ctx.device)
+    x = model_input(model, img, ctx.device)
     with torch.no_grad():
         crms = model.class_response_maps(x)
         scores = model.aggregate(crms)[0].cpu().numpy()
