@@ -20,14 +20,18 @@ data_preprocessor = dict(type='mmengine.ImgDataPreprocessor', mean=[123.675, 116
 # Detector: RoIAlign 7 x 7 on res4 (the paper's SPP; our deviation), a two-conv res5 stage of 128 channels
 # (stride 2: 4 x 4 per RoI; it also makes the whole image's res5 for the IMG module), GAP, MIDN, K = 3
 # refinement streams (IoU > 0.5), class-agnostic regressor (2 FC layers of 256).
-# IMG: 3 CAM levels (upsampled res5, res4 and res3 by SPP) on a 16 x 16 grid (the res3 side; the paper's 28 is
-# its res4 side at 448 px), one 3 x 3 conv of 256 channels each, GAP + classifier, fused by the mean.
+# IMG: 4 CAM levels trained (upsampled res5, res4 and res3 by SPP, and res2 by SPP) on a 16 x 16 grid (the res3
+# side; the paper's 28 is its res4 side at 448 px), one 3 x 3 conv of 256 channels each, GAP + classifier; the
+# test fuses the first 3 (the paper's) by the mean. Training all four lets the rows of the CAM-count ablation
+# (Table 1) share one trained network: each level has its own conv and classifier, so a row differs from a
+# network trained with that many levels only through the backbone's gradients (our deviation, for CPU time).
 model = dict(
     type='DCLNetwork',
+    roi_level='res4',   # RoIs pooled from res4, then the detector's res5 stage ('res5': the backbone's own res5)
     backbone=dict(type='EfficientNetLite0Pyramid', out_indices=(0, 1, 2), pretrained=True),
     detector=dict(shared_head=None, roi_channels=128, roi_size=7, feature_stride=16, num_refinements=3,
                   regressor='agnostic', regressor_hidden=256, iou_thr=0.5, regress_weighting='seed'),
-    cams=dict(num_levels=3, grid_size=16, channels=256, pool_type='max', smoothing=None, fuse='mean'),
+    cams=dict(num_levels=4, grid_size=16, channels=256, pool_type='max', smoothing=None, fuse='mean'),
     num_classes=None,   # filled from the benchmark
     cam_weight=1.0,
     data_preprocessor=data_preprocessor,
@@ -52,11 +56,14 @@ train = dict(
 proposals = dict(source='selective_search', max_proposals=300)
 # Test: short side 96 / 128 / 160 px, each with a horizontal flip (the paper: 5 scales with flip), scores, boxes
 # and CAMs averaged over the 6 views; per-class NMS at IoU 0.3 (OICR's), at most 100 detections per image.
-test = dict(scales=(96, 128, 160), flip=True, max_size=None,
+# scores='refined' (OICR's test rule; 'midn': the MIDN alone), regress=True (the regressor's boxes; False: the
+# proposals), cam_levels=3 (the first 3 trained levels fused). The presets that change only these share the
+# trained network (stage_cache).
+test = dict(scales=(96, 128, 160), flip=True, max_size=None, scores='refined', regress=True, cam_levels=3,
             nms=dict(iou=0.3, score_thr=1e-3, max_per_img=100))
 # Masks: the fused CAM of the detection's class inside its box, >= 0.2 of its maximum there (CAM's box rule);
 # a box whose CAM is nowhere positive keeps the whole box ('box') or is dropped ('drop').
-masks = dict(threshold=0.2, empty='box')
+masks = dict(threshold=0.2, empty='box', source='cam')   # source 'segmentation': the IS module's masks
 # Post-processing: replace each mask by its best-matching proposal (the paper's, with MCG).
 postprocess = dict(best_proposal=True)
 eval_iou_thrs = (0.25, 0.5, 0.7, 0.75)

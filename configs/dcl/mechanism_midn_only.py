@@ -1,5 +1,6 @@
-# The MIDN alone (WSDDN: no refinement stream, K = 0), scored at test time by its own proposal scores; otherwise
-# the full model (the regressor then learns towards the MIDN's top proposals).
+# The MIDN alone (WSDDN's scores, no refinement stream at test time); otherwise the full model. Stage-wise: the
+# network the full model trains, its detections scored by the MIDN's proposal scores instead of the mean of the
+# K = 3 refinement streams (a network trained without refinement is model.detector.num_refinements=0).
 _base_ = ['./mechanism.py']
 
-model = dict(detector=dict(num_refinements=0))
+test = dict(scores='midn')

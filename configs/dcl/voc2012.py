@@ -1,7 +1,8 @@
 # Deep Community Learning paper preset (Hwang et al., WACV 2021, arXiv:2001.11207), the full model: PASCAL VOC
 # 2012, ResNet-50 with group norm, OICR detector + class-agnostic regressor + 3 CAM levels, MCG proposals,
 # 5 test scales with flip, best-proposal post-processing; VOC 2012 val mAP^r at 0.25 / 0.5 / 0.75 and ABO.
-# The instance segmentation (IS) module is not built: the preset runs without it (see the method's README).
+# The instance segmentation (IS) module is off here (the text does not say how it is trained); voc2012_segmentation
+# adds it.
 # Needs (wsisbench downloads nothing):
 #   --data-root VOCdevkit             (VOC2012 + SBD for train_aug, see configs/_base_/benchmarks/voc2012.py)
 #   --cfg-options pretrained=PATH     (an ImageNet ResNet-50 checkpoint; group norm: a GN-trained one)
@@ -22,6 +23,7 @@ gn = dict(type='GN', num_groups=32, requires_grad=True)   # "batch normalization
 # IMG: CAMs on a 28 x 28 grid from upsampled res5 and SPP of res4 and res3, one 3 x 3 conv of 512 each.
 model = dict(
     type='DCLNetwork',
+    roi_level='res4',   # RoIs pooled from res4, then the detector's res5 stage ('res5': the backbone's own res5)
     backbone=dict(type='mmdet.ResNet', depth=50, num_stages=3, out_indices=(0, 1, 2), strides=(1, 2, 2),
                   dilations=(1, 1, 1), style='pytorch', frozen_stages=1, norm_cfg=gn, norm_eval=False),
     detector=dict(shared_head=dict(type='mmdet.ResLayer', depth=50, stage=3, stride=2, style='pytorch',
@@ -60,6 +62,6 @@ proposals = dict(source='files', files=None, file_pattern='{id}.mat', max_propos
 # 5 scales with flip, as the text's timing (scores, boxes and CAMs averaged over the 10 views); NMS at IoU 0.3.
 test = dict(scales=(480, 576, 688, 864, 1200), flip=True, max_size=2000,
             nms=dict(iou=0.3, score_thr=1e-3, max_per_img=100))
-masks = dict(threshold=0.2, empty='box')
+masks = dict(threshold=0.2, empty='box', source='cam')   # source 'segmentation': the IS module's masks
 postprocess = dict(best_proposal=True)   # the best-matching MCG proposal for each mask
 eval_iou_thrs = (0.25, 0.5, 0.7, 0.75)

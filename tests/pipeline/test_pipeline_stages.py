@@ -242,3 +242,36 @@ def test_a_shared_stage_is_computed_once_for_presets_that_agree_on_it(tmp_path):
     other = Config(dict(toy_cfg(n=12), method="toy_shared", factor=3, stage_cache=str(tmp_path / "cache")))
     run_method(other, work_dir=tmp_path / "c")
     assert CALLS == ["base", "head"]
+
+
+def test_a_shared_stage_with_inputs_is_reused_only_on_the_same_input_contents(tmp_path):
+    """A shared stage that reads another stage (training on proposals) is keyed on its input's content too."""
+    @METHODS.register_module(name="toy_shared_chain", force=True)
+    class Chain(Method):
+        def build_stages(self):
+            return [Stage("base", self.base, "input of the shared stage"),   # not shared: depends on cfg.k
+                    Stage("mid", self.mid, "shared, reads base", inputs=("base",), share=lambda cfg: {"n": cfg.n}),
+                    Stage("head", self.head, "preset-specific", inputs=("mid",))]
+
+        def base(self, ctx, out):
+            (out / "base.txt").write_text(str(self.cfg.k))
+
+        def mid(self, ctx, out):
+            CALLS.append("mid")
+            (out / "mid.txt").write_text(str(int(ctx.artifact("base", "base.txt").read_text()) + self.cfg.n))
+
+        def head(self, ctx, out):
+            value = int(ctx.artifact("mid", "mid.txt").read_text()) * self.cfg.factor
+            return {"evaluations": {"val": {"protocol": "semantic", "metrics": {"mIoU": value / 100}}}}
+
+    def cfg(factor, k=1):
+        return Config(dict(toy_cfg(), method="toy_shared_chain", factor=factor, k=k,
+                           stage_cache=str(tmp_path / "cache")))
+
+    CALLS.clear()
+    run_method(cfg(2), work_dir=tmp_path / "a")
+    run_method(cfg(3), work_dir=tmp_path / "b")   # same input contents: mid copied from the cache
+    assert CALLS == ["mid"]
+    result = json.loads(run_method(cfg(3, k=5), work_dir=tmp_path / "c").read_text())   # other input: computed
+    assert CALLS == ["mid", "mid"]
+    assert result["metrics"]["val/mIoU"] == pytest.approx((5 + toy_cfg()["n"]) * 3 / 100)

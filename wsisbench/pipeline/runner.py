@@ -176,7 +176,7 @@ def run_method(cfg: Config, *, work_dir: str | Path, device: str = "cpu", launch
             content[stage.name] = manifest["content_hash"]
             continue
         why = f" (re-run: {stale})" if stale else ""
-        shared = shared_stage_dir(cfg, stage, fingerprint)
+        shared = shared_stage_dir(cfg, stage, fingerprint, {name: content[name] for name in stage.inputs})
         cached = read_shared_manifest(shared) if shared is not None and ctx.is_main else None
         if ctx.distributed:
             cached = _broadcast(cached)
@@ -193,7 +193,7 @@ def run_method(cfg: Config, *, work_dir: str | Path, device: str = "cpu", launch
                 partial.replace(final)
             ctx.barrier()
             records[stage.name] = dict(cached.get("resources", {}), skipped=True, shared_from=str(shared),
-                                       inputs=[])
+                                       inputs=list(stage.inputs))
             summaries[stage.name] = cached.get("summary") or {}
             content[stage.name] = _broadcast(written["content_hash"] if ctx.is_main else None) \
                 if ctx.distributed else written["content_hash"]
@@ -241,16 +241,21 @@ def run_method(cfg: Config, *, work_dir: str | Path, device: str = "cpu", launch
     return result_path
 
 
-def shared_stage_dir(cfg: Config, stage: Stage, fingerprint: dict | None) -> Path | None:
+def shared_stage_dir(cfg: Config, stage: Stage, fingerprint: dict | None,
+                     inputs: dict[str, str] | None = None) -> Path | None:
     """``<stage_cache>/<stage>-<key>`` for a shared stage when ``cfg.stage_cache`` is set, else None.
 
-    The key hashes the stage's function, the data and ``stage.share(cfg)``: two presets (of one method or of
-    two methods built on the same stage function) that agree on these compute the same stage."""
+    The key hashes the stage's function, the data, ``stage.share(cfg)`` and the content hashes of the stage's
+    inputs (``inputs``, name -> hash): two presets (of one method or of two methods built on the same stage
+    function) that agree on these compute the same stage, and a stage is never reused on other inputs."""
     cache = cfg.get("stage_cache")
     if not cache or stage.share is None:
         return None
     fn = f"{getattr(stage.fn, '__module__', '')}.{getattr(stage.fn, '__qualname__', stage.name)}"
-    key = stable_hash({"function": fn, "data": (fingerprint or {}).get("content"), "config": stage.share(cfg)})
+    key = {"function": fn, "data": (fingerprint or {}).get("content"), "config": stage.share(cfg)}
+    if stage.inputs:   # not in the key of a stage without inputs, so that existing cache entries stay valid
+        key["inputs"] = {name: (inputs or {})[name] for name in stage.inputs}
+    key = stable_hash(key)
     return Path(cache).expanduser().resolve() / f"{stage.name}-{key}"
 
 

@@ -28,11 +28,11 @@ class Stage:
             its content changed since this stage ran; ``stages=[...]`` in a config must list them too.
         resumable: keep the partial directory after a crash so that ``fn`` can continue from it
             (training stages: mmengine resumes from the last checkpoint there).
-        share: ``share(cfg) -> dict``, the part of the config the stage's output depends on, for a stage without
-            inputs whose result other presets can reuse (e.g. the detector that every stage-wise Mask^X R-CNN
-            preset trains first). With ``stage_cache=DIR`` in the config, a finished stage of the same method,
-            data and shared config is copied from ``DIR`` instead of being run again, and a newly run one is
-            stored there.
+        share: ``share(cfg) -> dict``, the part of the config the stage's output depends on, for a stage whose
+            result other presets can reuse (e.g. the detector that every stage-wise Mask^X R-CNN preset trains
+            first). With ``stage_cache=DIR`` in the config, a finished stage of the same method, data, shared
+            config and input contents (the content hashes of its ``inputs``) is copied from ``DIR`` instead of
+            being run again, and a newly run one is stored there.
     """
 
     name: str
@@ -44,8 +44,6 @@ class Stage:
 
     def __post_init__(self):
         object.__setattr__(self, "inputs", tuple(self.inputs))
-        if self.share is not None and self.inputs:
-            raise WsisbenchError(f"stage {self.name!r}: a shared stage must read no other stage")
 
     def __call__(self, ctx: "RunContext", out_dir: Path) -> dict | None:
         return self.fn(ctx, out_dir)

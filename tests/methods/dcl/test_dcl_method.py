@@ -21,10 +21,11 @@ from wsisbench.registry import METHODS, MODELS
 
 MECHANISM = ("mechanism", "mechanism_midn_only", "mechanism_regressor_none", "mechanism_regressor_specific",
              "mechanism_smoothing", "mechanism_table1_cams1", "mechanism_table1_cams2", "mechanism_table1_cams3",
-             "mechanism_table1_cams4")
+             "mechanism_table1_cams4", "mechanism_segmentation")
 EMBEDDED = ("embedded", "embedded_small") + MECHANISM
 PAPER = ("voc2012", "voc2012_regressor_none", "voc2012_regressor_specific", "voc2012_smoothing",
-         "voc2012_table1_cams1", "voc2012_table1_cams2", "voc2012_table1_cams3", "voc2012_table1_cams4")
+         "voc2012_table1_cams1", "voc2012_table1_cams2", "voc2012_table1_cams3", "voc2012_table1_cams4",
+         "voc2012_segmentation")
 
 
 @pytest.fixture(autouse=True)
@@ -58,11 +59,50 @@ def test_every_preset_loads_with_its_stages():
     a, b = load_config("dcl", "embedded").to_dict(), load_config("dcl", "mechanism").to_dict()
     assert sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k)) == ["cpu_threads", "preset"]
     for n in (1, 2, 3, 4):
-        for prefix in ("mechanism", "voc2012"):
-            cfg = load_config("dcl", f"{prefix}_table1_cams{n}")
-            assert cfg.model.cams.num_levels == n and cfg.model.detector.regressor == "none"
-            assert cfg.postprocess.best_proposal is False
-    assert load_config("dcl", "mechanism_midn_only").model.detector.num_refinements == 0
+        cfg = load_config("dcl", f"voc2012_table1_cams{n}")   # the paper's rows: one network per row
+        assert cfg.model.cams.num_levels == n and cfg.model.detector.regressor == "none"
+        assert cfg.postprocess.best_proposal is False
+        cfg = load_config("dcl", f"mechanism_table1_cams{n}")   # stage-wise: the full model's network
+        assert cfg.test.cam_levels == n and cfg.test.regress is False and cfg.postprocess.best_proposal is False
+    assert load_config("dcl", "mechanism_midn_only").test.scores == "midn"
+    assert load_config("dcl", "mechanism_regressor_none").test.regress is False
+
+
+def test_stage_wise_presets_share_the_full_models_network():
+    """The claims' sides differ at test time only, so one trained network per seed serves all of them."""
+    from wsisbench.methods.dcl.stages import network_share
+
+    full = network_share(load_config("dcl", "mechanism"))
+    for name in ("mechanism_midn_only", "mechanism_regressor_none", "mechanism_table1_cams1",
+                 "mechanism_table1_cams2", "mechanism_table1_cams3", "mechanism_table1_cams4"):
+        assert network_share(load_config("dcl", name)) == full, name
+    for name in ("mechanism_regressor_specific", "mechanism_smoothing", "mechanism_segmentation", "embedded"):
+        assert network_share(load_config("dcl", name)) != full, name
+    other_seed = load_config("dcl", "mechanism")
+    other_seed.seed = 7
+    assert network_share(other_seed) != full
+
+
+def test_test_time_options_pick_scores_boxes_and_cam_levels():
+    from wsisbench.methods.dcl.cam_levels import fuse_cams
+
+    net = _network(load_config("dcl", "mechanism"), 6).eval()
+    x = torch.randn(1, 3, 128, 128)
+    boxes = torch.tensor([[0.0, 0.0, 64.0, 64.0], [20.0, 30.0, 120.0, 110.0], [50.0, 5.0, 90.0, 60.0]])
+    refined, regressed, cam4 = net.predict_image(x, boxes)   # default: every trained level
+    cam3 = net.predict_image(x, boxes, cam_levels=3)[2]
+    midn, kept, cam1 = net.predict_image(x, boxes, scores="midn", regress=False, cam_levels=1)
+    rois = net.detector.roi_features(net.levels(x)["res4"], boxes)
+    assert torch.allclose(midn, net.detector.midn(rois).proposal_scores)
+    assert not torch.allclose(midn, refined)
+    assert torch.equal(kept, boxes) and not torch.equal(regressed, boxes)
+    _, cams = net.cams(net.levels(x))
+    assert torch.allclose(cam1, cams[0, 0]) and torch.allclose(cam3, fuse_cams(cams[0, :3]))
+    assert torch.allclose(cam4, fuse_cams(cams[0]))
+    with pytest.raises(ValueError, match="cam_levels"):
+        net.predict_image(x, boxes, cam_levels=5)
+    with pytest.raises(ValueError, match="scores"):
+        net.predict_image(x, boxes, scores="best")
 
 
 @pytest.mark.parametrize("preset", ("mechanism", "mechanism_midn_only", "mechanism_regressor_specific",
@@ -174,3 +214,45 @@ def test_a_tiny_run_end_to_end(tmp_path, monkeypatch):
     assert result["profile"]["proposals_train_sec_per_img"] > 0
     predictions = json.loads((tmp_path / "run" / "predict_val" / "predictions" / "val.json").read_text())
     assert predictions and all(p["category_id"] >= 1 and p["segmentation"]["counts"] for p in predictions)
+
+
+def test_maps_of_a_padded_input_are_cut_to_the_view_before_they_reach_the_image():
+    from wsisbench.methods.dcl.stages import map_to_image
+
+    # a 4 x 4 map over a 64 x 64 padded input whose view is 48 x 32: the left 3 / 2 columns and top 3 rows hold
+    # the image; values mark columns so that a misplaced map shows
+    m = torch.arange(4.0).repeat(4, 1)[None]          # [1, 4, 4], value = column index
+    out = map_to_image(m, (64, 64), (48, 32), (48, 32), flipped=False)
+    assert out.shape == (1, 48, 32)
+    assert out[0, :, -1].max() <= 1.5                 # the image's right edge is the map's column ~1, not 3
+    same = map_to_image(m, (48, 32), (48, 32), (24, 16), flipped=True)   # no padding: one resize, flipped
+    assert torch.allclose(same, torch.nn.functional.interpolate(m[None], size=(24, 16), mode="bilinear",
+                                                                align_corners=False)[0].flip(-1))
+
+
+def test_pyramid_strides_and_a_detector_on_res5():
+    """``out_stride`` keeps the deeper levels at that stride; ``roi_level='res5'`` pools RoIs from the backbone's
+    own res5, which the IMG module then uses as its res5 level (no whole-image run of the RoI stage)."""
+    from wsisbench.models.backbones.efficientnet_pyramid import EfficientNetLite0Pyramid
+
+    x = torch.randn(1, 3, 128, 128)
+    for stride, sides in ((32, (32, 16, 8, 4)), (16, (32, 16, 8, 8)), (8, (32, 16, 16, 16))):
+        net = EfficientNetLite0Pyramid(out_indices=(0, 1, 2, 3), out_stride=stride, pretrained=False).eval()
+        assert tuple(o.shape[-1] for o in net(x)) == sides
+    cfg = load_config("dcl", "mechanism")
+    cfg.model.backbone.out_indices = (0, 1, 2, 3)
+    cfg.model.roi_level = "res5"
+    net = _network(cfg, 6)
+    boxes = torch.tensor([[0.0, 0.0, 64.0, 64.0], [20.0, 30.0, 120.0, 110.0]])
+    labels = torch.tensor([[1.0, 0, 0, 1, 0, 0]])
+    feats = net.levels(x)
+    assert feats["res5"].shape[1] == 320 and net.detector.roi_align.spatial_scale == 1 / 16
+    losses = net.loss(x, [{"gt_labels": labels[0], "proposals": boxes}])
+    sum(losses.values()).backward()
+    assert net.backbone.net._blocks[15]._project_conv.weight.grad.abs().sum() > 0   # res5 trains via both paths
+    scores, _, cam = net.eval().predict_image(x, boxes)
+    assert scores.shape == (2, 6) and cam.shape == (6, 16, 16)
+    with pytest.raises(ValueError, match="res5"):
+        bad = load_config("dcl", "mechanism")
+        bad.model.roi_level = "res5"   # a backbone that stops at res4
+        _network(bad, 6)

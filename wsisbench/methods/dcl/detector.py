@@ -31,7 +31,8 @@ Our readings and choices (the text leaves them open):
   background; with :func:`~wsisbench.methods.dcl.regressor.nearest_pseudo_gt`'s tie rule their nearest
   seed is the one that gave them their class. Each is weighted by its OICR loss weight (the seed's score) by
   default (``regress_weighting='seed'``, as OICR weights its own pseudo labels); ``'uniform'`` gives them
-  weight 1.
+  weight 1. :meth:`OICRDetector.pseudo_ground_truth` is the one home of these seeds: the regressor's targets
+  and the instance segmentation module's pseudo masks (:mod:`.segmentation`) both come from it.
 - **Prediction.** OICR's test rule (the mean of the K streams without background); the regressed boxes are
   clipped to the image. Multi-scale and flip testing, and per-class NMS, are left to the caller;
   :meth:`OICRDetector.postprocess` is mmdet's ``multiclass_nms`` with OICR-style defaults (IoU 0.3).
@@ -41,7 +42,7 @@ couples the proposals of one image. Callers loop over a batch.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import torch
 from mmcv.cnn import ConvModule
@@ -71,6 +72,8 @@ from wsisbench.methods.dcl.regressor import (
 from wsisbench.registry import MODELS
 
 REGRESS_WEIGHTINGS = ("seed", "uniform")
+#: What scores the detections at test time: OICR's refinement streams, or the MIDN alone.
+TEST_SCORES = ("refined", "midn")
 
 
 class ConvRoIStage(nn.Module):
@@ -218,13 +221,45 @@ class OICRDetector(BaseModule):
         """
         return self.head_losses(self.forward_features(img, proposals), proposals, image_labels)
 
-    def head_losses(self, feats: Tensor, proposals: Tensor, image_labels: Tensor) -> dict[str, Tensor]:
+    @staticmethod
+    def supervising_scores(midn_scores: Tensor, refined: Sequence[Tensor]) -> Tensor:
+        """The scores that supervise the last refinement stream, detached, ``[R, C]``: stream K-1's without
+        background, or the MIDN's ``z`` when K <= 1."""
+        return (midn_scores if len(refined) <= 1 else refined[-2][:, 1:]).detach()
+
+    def pseudo_ground_truth(self, midn_scores: Tensor, refined: Sequence[Tensor], proposals: Tensor,
+                            image_labels: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The pseudo ground truth of one image: for each class present, the seed of the last stream's pseudo
+        labels (the top-scoring proposal under :meth:`supervising_scores`). The regressor is trained towards
+        these boxes; the IS module's pseudo masks are cut from them.
+
+        Args:
+            midn_scores: the MIDN's ``z`` ``[R, C]``.
+            refined: the K streams' softmax scores ``[R, C + 1]`` (empty when K = 0).
+            proposals: ``[R, 4]`` xyxy pixels.
+            image_labels: ``[C]``, 1 for the classes in the image.
+        Returns:
+            ``boxes`` ``[G, 4]`` (xyxy pixels), ``labels`` ``[G]`` (long, ``0..C-1``) and ``scores`` ``[G]`` (the
+            seeds' supervising scores, in [0, 1]), one per class present, in class order; detached.
+        """
+        return self._seeds(self.supervising_scores(midn_scores, refined), proposals, image_labels)
+
+    @staticmethod
+    def _seeds(last_input: Tensor, proposals: Tensor, image_labels: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        present = torch.nonzero(image_labels.reshape(-1) > 0).flatten()
+        if present.numel() == 0:
+            return proposals.new_zeros((0, 4)), present, last_input.new_zeros(0)
+        scores, seeds = last_input[:, present].max(dim=0)  # [G], one per class present
+        return proposals[seeds].detach(), present, scores
+
+    def head_losses(self, feats: Tensor, proposals: Tensor, image_labels: Tensor, return_seeds: bool = False):
         """Losses of the heads on pooled RoI features ``[R, D]`` of one image.
 
         Returns:
             Scalars: ``'loss_midn'`` (image-level BCE of the MIDN), ``'loss_refine'`` (sum of the K refinement
             losses; absent when K = 0) and, unless ``regressor='none'``, ``'loss_regress'`` (smooth L1
-            towards the last stream's seeds).
+            towards the last stream's seeds). With ``return_seeds=True``, ``(losses, seeds)``: ``seeds`` is
+            :meth:`pseudo_ground_truth`'s ``(boxes [G, 4], labels [G], scores [G])``.
         """
         midn = self.midn(feats)
         refined = self.refine(feats) if self.refine is not None else []
@@ -233,24 +268,25 @@ class OICRDetector(BaseModule):
             losses["loss_refine"] = torch.stack(
                 refinement_losses(proposals, midn.proposal_scores, refined, image_labels, self.iou_thr)).sum()
         if self.regressor is None:
+            if return_seeds:
+                return losses, self.pseudo_ground_truth(midn.proposal_scores, refined, proposals, image_labels)
             return losses
 
         deltas = self.regressor(feats)  # [R, 4] or [R, 4C]
         # the scores that supervise the last stream (the MIDN's when K <= 1): its pseudo labels and seeds
-        last_input = (midn.proposal_scores if len(refined) <= 1 else refined[-2][:, 1:]).detach()
-        present = torch.nonzero(image_labels.reshape(-1) > 0).flatten()
-        if present.numel() == 0:
+        last_input = self.supervising_scores(midn.proposal_scores, refined)
+        seeds = self._seeds(last_input, proposals, image_labels)
+        if seeds[1].numel() == 0:
             losses["loss_regress"] = deltas.sum() * 0.0
-            return losses
+            return (losses, seeds) if return_seeds else losses
         labels, weights = oicr_pseudo_labels(proposals, last_input, image_labels, self.iou_thr)
-        seeds = last_input[:, present].max(dim=0).indices  # [G], one per class present
-        targets = regression_targets(proposals, proposals[seeds])  # [R, 4]
+        targets = regression_targets(proposals, seeds[0])  # [R, 4]
         fg = labels > 0
         weights = weights * fg if self.regress_weighting == "seed" else fg.to(deltas.dtype)
         if self.regressor_mode == "specific":
             deltas = select_class_deltas(deltas, labels)
         losses["loss_regress"] = regression_loss(deltas, targets, weights)
-        return losses
+        return (losses, seeds) if return_seeds else losses
 
     @torch.no_grad()
     def predict(self, img: Tensor, proposals: Tensor) -> tuple[Tensor, Tensor]:
@@ -258,24 +294,32 @@ class OICRDetector(BaseModule):
         return self.head_predict(self.forward_features(img, proposals), proposals, tuple(img.shape[-2:]))
 
     @torch.no_grad()
-    def head_predict(self, feats: Tensor, proposals: Tensor, image_size: tuple[int, int]) -> tuple[Tensor, Tensor]:
+    def head_predict(self, feats: Tensor, proposals: Tensor, image_size: tuple[int, int], scores: str = "refined",
+                     regress: bool = True) -> tuple[Tensor, Tensor]:
         """Scores and boxes from pooled RoI features ``[R, D]``.
 
+        Args:
+            scores: ``'refined'`` (OICR's test rule, the mean of the K streams without background; the MIDN's
+                when K = 0) or ``'midn'`` (the MIDN's proposal scores ``z``, the network scored as MIDN alone).
+            regress: apply the box regressor (when there is one); False keeps the proposals.
+
         Returns:
-            ``scores`` [R, C] in [0, 1] (OICR's test rule, the mean of the K streams without background; the
-            MIDN's ``z`` when K = 0) and ``boxes``: [R, 4] regressed and clipped to ``image_size`` (H, W)
-            (``'agnostic'``), [R, C, 4] one box per class (``'specific'``), or the proposals (``'none'``).
+            ``scores`` [R, C] in [0, 1] and ``boxes``: [R, 4] regressed and clipped to ``image_size`` (H, W)
+            (``'agnostic'``), [R, C, 4] one box per class (``'specific'``), or the proposals (``'none'`` or
+            ``regress=False``).
         """
-        if self.refine is None:
-            scores = self.midn(feats).proposal_scores
+        if scores not in TEST_SCORES:
+            raise ValueError(f"scores must be one of {TEST_SCORES}, got {scores!r}")
+        if self.refine is None or scores == "midn":
+            out = self.midn(feats).proposal_scores
         else:
-            scores = oicr_test_scores(self.refine(feats))
-        if self.regressor is None:
-            return scores, proposals
+            out = oicr_test_scores(self.refine(feats))
+        if self.regressor is None or not regress:
+            return out, proposals
         boxes = apply_deltas(proposals.to(feats.dtype), self.regressor(feats), max_shape=image_size)
         if self.regressor_mode == "specific":
             boxes = boxes.view(-1, self.num_classes, 4)
-        return scores, boxes
+        return out, boxes
 
     @staticmethod
     def postprocess(scores: Tensor, boxes: Tensor, score_thr: float = 1e-3, iou_thr: float = 0.3,
@@ -295,4 +339,4 @@ class OICRDetector(BaseModule):
         return dets[:, :4], dets[:, 4], labels
 
 
-__all__ = ["OICRDetector", "ConvRoIStage", "REGRESS_WEIGHTINGS"]
+__all__ = ["OICRDetector", "ConvRoIStage", "REGRESS_WEIGHTINGS", "TEST_SCORES"]

@@ -5,7 +5,8 @@ Stages (``stages=[...]`` in a config runs a subset; each stage's inputs must be 
     proposals_train  mask proposals of the train images (selective search cached on disk, or the user's MCG
                      files) and their boxes for the detector; shared between runs through ``stage_cache``
     proposals_val    the same for the val images (the detector's boxes and the post-processing's masks)
-    train_network    detector (OICR + box regressor) and IMG CAMs on one backbone (mmengine Runner)
+    train_network    detector (OICR + box regressor) and IMG CAMs on one backbone (mmengine Runner); presets
+                     that differ only at test time share it through ``stage_cache``
     predict_val      multi-scale + flip detection -> NMS -> masks from the fused CAMs in each box -> optional
                      best-proposal post-processing; COCO results json (RLE); sec/img of network and
                      post-processing apart
@@ -30,7 +31,7 @@ class DeepCommunityLearning(Method):
             Stage("proposals_val", stages.proposals_val, "mask proposals of the val split",
                   share=stages.proposals_share),
             Stage("train_network", stages.train_network, "detector + IMG CAMs on image labels", resumable=True,
-                  inputs=("proposals_train",)),
+                  inputs=("proposals_train",), share=stages.network_share),
             Stage("predict_val", stages.predict_val, "instances of the val split",
                   inputs=("train_network", "proposals_val")),
             Stage("evaluate_val", stages.evaluate_val, "VOC instance mAP^r and ABO on the val split",

@@ -19,18 +19,22 @@ from wsisbench.errors import WsisbenchError
 from wsisbench.models.inputs import model_input
 from wsisbench.pipeline import RunContext
 from wsisbench.pipeline.preflight import apply_pretrained, pretrained_for
+from wsisbench.pipeline.stage import training_share
 from wsisbench.pipeline.training import WEIGHTS_NAME, load_trained, train_with_runner
 from wsisbench.proposals.source import ProposalSource, masks_to_boxes
 from wsisbench.utils.progress import progress
 
 from .cam_levels import box_masks, box_pixel_range
 from .data import save_boxes
+from .segmentation import segmentation_masks
 
 PROPOSALS_DIR = "proposals"
 BOXES_NAME = "boxes.npz"
 PREDICTIONS = "predictions/val.json"
 PROPOSALS_PURPOSE = "detector proposals and mask post-processing (Deep Community Learning uses MCG)"
 EMPTY_MASK_RULES = ("box", "drop")
+#: What makes a detection's mask: the fused CAM in its box (the IMG module's), or the IS module's probabilities.
+MASK_SOURCES = ("cam", "segmentation")
 
 
 # ----------------------------------------------------------------------------- networks
@@ -46,6 +50,19 @@ def network_cfg(ctx: RunContext, for_loading: bool = False) -> dict:
     if head is not None and pretrained_for(ctx.cfg):
         apply_pretrained(model["detector"], ctx.cfg, submodule="shared_head")
     return model
+
+
+def mask_source(cfg) -> str:
+    """``masks.source`` of a config, checked: ``'cam'`` (default) or ``'segmentation'``, which needs the
+    instance segmentation module (``model.segmentation``)."""
+    source = cfg.get("masks", {}).get("source", "cam")
+    if source not in MASK_SOURCES:
+        raise WsisbenchError(f"masks.source must be one of {MASK_SOURCES}, got {source!r}")
+    if source == "segmentation" and cfg.model.get("segmentation") is None:
+        raise WsisbenchError("masks.source='segmentation' needs the instance segmentation module "
+                             "(model.segmentation), which this preset's network does not build: use a preset that "
+                             "sets it (mechanism_segmentation, voc2012_segmentation) or masks.source='cam'")
+    return source
 
 
 def proposal_source(ctx: RunContext, cache_root: Path) -> ProposalSource:
@@ -79,6 +96,13 @@ def proposals_val(ctx: RunContext, out_dir: Path) -> dict:
     return _split_proposals(ctx, out_dir, ctx.cfg.benchmark.eval_split, with_boxes=False)
 
 
+def network_share(cfg) -> dict:
+    """What :func:`train_network` computes from: presets that differ only at test time (scores, regression,
+    fused CAM levels, masks, post-processing) share one trained network through the runner's ``stage_cache``."""
+    return training_share(cfg, model=cfg.model, train=cfg.train, pipeline=cfg.train_pipeline,
+                          proposals=cfg.get("proposals"), sbd_root=cfg.benchmark.get("sbd_root"))
+
+
 def proposals_share(cfg) -> dict:
     """What the proposal stages compute from: every preset and seed on one benchmark shares them."""
     benchmark = {k: v for k, v in cfg.benchmark.items() if k != "data_root"}
@@ -88,8 +112,10 @@ def proposals_share(cfg) -> dict:
 
 # ----------------------------------------------------------------------------- training
 def train_network(ctx: RunContext, out_dir: Path) -> dict:
-    """Detector, regressor and IMG CAMs trained together on image labels and the train proposals."""
+    """Detector, regressor and IMG CAMs (and the IS module, when configured) trained together on image labels
+    and the train proposals."""
     cfg = ctx.cfg
+    mask_source(cfg)   # a test-time mask source the network cannot serve stops the run before training
     pipeline = copy.deepcopy(list(cfg.train_pipeline))
     for step in pipeline:
         if step.get("type") == "LoadProposalBoxes":
@@ -134,32 +160,57 @@ def unview_boxes(boxes: torch.Tensor, factor: float, flipped: bool, width: int) 
     return out / factor
 
 
+def map_to_image(m: torch.Tensor, padded: tuple[int, int], view: tuple[int, int], image: tuple[int, int],
+                 flipped: bool) -> torch.Tensor:
+    """A map ``[K, S, S]`` over the network's (padded) input of size ``padded`` (H, W) -> ``[K, H_img, W_img]``
+    over the image: the padding (right and bottom, ``data_preprocessor.pad_size_divisor``) is cut off at the
+    view's size ``view`` first, then the map is resized bilinearly and flipped back for a flipped view."""
+    m = m[None].float()
+    if padded != view:
+        m = F.interpolate(m, size=padded, mode="bilinear", align_corners=False)[..., :view[0], :view[1]]
+    m = F.interpolate(m, size=image, mode="bilinear", align_corners=False)[0]
+    return m.flip(-1) if flipped else m
+
+
 @torch.no_grad()
-def infer_image(model, img: np.ndarray, proposals: torch.Tensor, test_cfg, device: str):
-    """Multi-scale (+ flip) inference of one image.
+def infer_image(model, img: np.ndarray, proposals: torch.Tensor, test_cfg, device: str,
+                with_segmentation: bool = False):
+    """Multi-scale (+ flip) inference of one image; ``test_cfg`` also picks the scores (``scores``), whether boxes
+    are regressed (``regress``) and how many trained CAM levels are fused (``cam_levels``).
 
     Returns the detector's scores ``[R, C]`` and boxes (``[R, 4]`` or ``[R, C, 4]``, image pixels), each the mean
-    over the views, and the fused CAM brought to the image ``[C, H, W]`` (mean over the views, flipped back).
+    over the views, and the fused CAM brought to the image ``[C, H, W]`` (mean over the views, flipped back);
+    with ``with_segmentation=True`` also the IS module's softmax brought to the image the same way
+    ``[C + 1, H, W]``.
     """
     h, w = img.shape[:2]
     views = inference_views((h, w), test_cfg.get("scales", (min(h, w),)), bool(test_cfg.get("flip", False)),
                        test_cfg.get("max_size"))
-    scores = boxes = cam = None
+    scores = boxes = cam = seg = None
     for factor, flipped in views:
         size = (max(1, round(w * factor)), max(1, round(h * factor)))
         view = mmcv.imresize(img, size) if size != (w, h) else img
         if flipped:
             view = np.ascontiguousarray(view[:, ::-1])
         x = model_input(model, view, device)
-        s, b, c = model.predict_image(x, view_boxes(proposals, size[0] / w, flipped, size[0]).to(device))
+        out = model.predict_image(x, view_boxes(proposals, size[0] / w, flipped, size[0]).to(device),
+                                  scores=test_cfg.get("scores", "refined"),
+                                  regress=bool(test_cfg.get("regress", True)),
+                                  cam_levels=test_cfg.get("cam_levels"),
+                                  with_segmentation=with_segmentation)
+        s, b, c = out[:3]
         b = unview_boxes(b.float(), size[0] / w, flipped, size[0]) if b is not None else b
-        c = F.interpolate(c[None].float(), size=(h, w), mode="bilinear", align_corners=False)[0]
-        if flipped:
-            c = c.flip(-1)
+        padded = tuple(x.shape[-2:])
+        c = map_to_image(c, padded, (size[1], size[0]), (h, w), flipped)
         scores = s if scores is None else scores + s
         boxes = b if boxes is None else boxes + b
         cam = c if cam is None else cam + c
+        if with_segmentation:
+            p = map_to_image(out[3], padded, (size[1], size[0]), (h, w), flipped)
+            seg = p if seg is None else seg + p
     n = len(views)
+    if with_segmentation:
+        return scores / n, boxes / n, cam / n, seg / n
     return scores / n, boxes / n, cam / n
 
 
@@ -190,13 +241,19 @@ def image_instances(ctx: RunContext, model, sample: dict, val_source: ProposalSo
     proposal_masks = val_source.masks(sample, shape)
     boxes_in = torch.from_numpy(masks_to_boxes(proposal_masks))
     t1 = time.perf_counter()
-    scores, boxes, cam = infer_image(model, img, boxes_in, cfg.test, ctx.device)
+    source = mask_source(cfg)
+    inferred = infer_image(model, img, boxes_in, cfg.test, ctx.device, with_segmentation=source == "segmentation")
+    scores, boxes, cam = inferred[:3]
     nms = cfg.test.get("nms", {})
     det_boxes, det_scores, labels = OICRDetector.postprocess(
         scores.cpu(), boxes.cpu(), score_thr=float(nms.get("score_thr", 1e-3)), iou_thr=float(nms.get("iou", 0.3)),
         max_per_img=int(nms.get("max_per_img", 100)))
     masks_cfg = cfg.masks
-    masks = box_masks(cam.cpu(), det_boxes, labels, shape, threshold=float(masks_cfg.get("threshold", 0.2))).numpy()
+    if source == "segmentation":
+        masks = segmentation_masks(inferred[3].cpu(), det_boxes, labels, shape).numpy()
+    else:
+        masks = box_masks(cam.cpu(), det_boxes, labels, shape,
+                          threshold=float(masks_cfg.get("threshold", 0.2))).numpy()
     empty_rule = masks_cfg.get("empty", "box")
     if empty_rule not in EMPTY_MASK_RULES:
         raise WsisbenchError(f"masks.empty must be one of {EMPTY_MASK_RULES}, got {empty_rule!r}")
@@ -220,8 +277,10 @@ def image_instances(ctx: RunContext, model, sample: dict, val_source: ProposalSo
 
 
 def predict_val(ctx: RunContext, out_dir: Path) -> dict:
-    """Instances of every val image (detections -> masks from the fused CAMs -> optional best-proposal
-    post-processing) as one COCO results json (``predictions/val.json``)."""
+    """Instances of every val image (detections -> masks from the fused CAMs, or from the IS module with
+    ``masks.source='segmentation'`` -> optional best-proposal post-processing) as one COCO results json
+    (``predictions/val.json``)."""
+    mask_source(ctx.cfg)
     model = load_trained(network_cfg(ctx, for_loading=True), ctx.artifact("train_network", WEIGHTS_NAME),
                          ctx.device)
     samples = ctx.split_samples(ctx.cfg.benchmark.eval_split)
