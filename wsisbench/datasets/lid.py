@@ -164,7 +164,8 @@ class LIDSegDataset(BaseDataset):
                 seg_path = os.path.join(self.data_prefix["seg_map_path"], rel + self.seg_map_suffix)
                 seg = read_label_png(seg_path)
                 info.update(seg_map_path=seg_path, height=int(seg.shape[0]), width=int(seg.shape[1]),
-                            image_labels=image_labels_from_class_map(seg, num_classes, seg_path))
+                            image_labels=image_labels_from_class_map(seg, num_classes, seg_path),
+                            seg_fields=[], reduce_zero_label=False)  # read by mmseg's LoadAnnotations
             else:
                 try:
                     with Image.open(img_path) as im:  # the header only

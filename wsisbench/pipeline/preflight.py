@@ -54,9 +54,10 @@ def pretrained_for(cfg: Config, network: str | None = None) -> str | None:
     return str(Path(str(value)).expanduser()) if value else None
 
 
-def apply_pretrained(model_cfg: dict, cfg: Config, submodule: str = "backbone") -> dict:
-    """Point ``model_cfg[submodule]`` at ``cfg.pretrained`` (an mmengine ``Pretrained`` init) when it is set."""
-    path = pretrained_for(cfg)
+def apply_pretrained(model_cfg: dict, cfg: Config, submodule: str = "backbone", network: str | None = None) -> dict:
+    """Point ``model_cfg[submodule]`` at ``cfg.pretrained`` (its entry for ``network`` when it holds one path
+    per network) as an mmengine ``Pretrained`` init, when it is set."""
+    path = pretrained_for(cfg, network)
     if path:
         model_cfg[submodule]["init_cfg"] = dict(type="Pretrained", checkpoint=path)
     return model_cfg

@@ -1,5 +1,6 @@
 """NoPeopleAllowed as a method: presets and stages, label preparation on a generated benchmark, the strong
-augmentation, F1 model selection, CAM + CRF label maps, the paper preset's network, a tiny end-to-end run."""
+augmentation, F1 model selection, CAM + CRF label maps, IRNet and the random-walk label maps, the paper presets'
+three networks, a tiny end-to-end run that scores the three steps."""
 from __future__ import annotations
 
 import json
@@ -14,12 +15,21 @@ import wsisbench.methods  # noqa: F401  (registers no_people_allowed)
 from wsisbench.errors import WsisbenchError
 from wsisbench.methods.no_people_allowed.augment import StrongAugment
 from wsisbench.methods.no_people_allowed.selection import image_label_f1
-from wsisbench.methods.no_people_allowed.stages import crf_label_map
+from wsisbench.methods.no_people_allowed.stages import (
+    confident_images,
+    crf_label_map,
+    merge_person,
+    propagated_label_map,
+)
 from wsisbench.presets import list_presets, load_config
 from wsisbench.registry import METHODS, MODELS
 
 METHOD = "no_people_allowed"
-STAGES = ["prepare_labels", "train_classifier", "cams_crf", "evaluate_step1"]
+STAGES = ["prepare_labels", "train_classifier", "cams_crf", "evaluate_step1", "train_irnet", "random_walk_labels",
+          "evaluate_step2", "train_segmenter", "segment", "evaluate_step3"]
+PERSON_STAGES = ["train_person_classifier", "person_labels"]
+PAPER_PRESETS = ["lid2020", "lid2020_no_tta", "lid2020_person", "lid2020_thr05", "lid2020_thr05_no_tta",
+                 "lid2020_r101_thr05", "lid2020_r101_thr05_no_tta"]
 
 
 @pytest.fixture(autouse=True)
@@ -58,9 +68,14 @@ def test_every_preset_loads_with_its_stages():
     presets = list_presets(METHOD)
     assert {"embedded", "embedded_small", "mechanism", "mechanism_keep_person", "mechanism_no_balance",
             "lid2020"} <= set(presets)
+    assert {"embedded_no_tta", "embedded_irnet_thr05", "embedded_person", "mechanism_no_tta", *PAPER_PRESETS} <= set(
+        presets)
     for name in presets:
         cfg = load_config(METHOD, name)
-        assert cfg.method == METHOD and _stage_names(cfg) == STAGES, name
+        person = name in ("embedded_person", "lid2020_person")
+        expected = STAGES[:7] + PERSON_STAGES + STAGES[7:] if person else STAGES
+        assert cfg.method == METHOD and _stage_names(cfg) == expected, name
+        assert cfg.person.enabled == person, name
     emb = load_config(METHOD)
     assert emb.benchmark.name == "mechanism" and emb.benchmark.person_rate == 0.6
     assert emb.benchmark.person_label_drop == 0.3 and emb.benchmark.imbalance < 1
@@ -76,10 +91,10 @@ def test_paper_preset_builds_runs_a_forward_pass_and_needs_its_checkpoint(tmp_pa
 
     cfg = load_config(METHOD, "lid2020")
     assert cfg.benchmark.name == "lid2020" and cfg.labels.remove_person
-    with pytest.raises(WsisbenchError, match=r"--cfg-options pretrained=PATH"):
+    with pytest.raises(WsisbenchError, match=r"--cfg-options pretrained.classifier=PATH"):
         require_pretrained(cfg)
-    cfg.pretrained = str(tmp_path / "missing.pth")
-    with pytest.raises(WsisbenchError, match="does not exist"):
+    cfg.pretrained.classifier = str(tmp_path / "missing.pth")
+    with pytest.raises(WsisbenchError, match="pretrained.classifier: checkpoint .*missing.pth does not exist"):
         require_pretrained(cfg)
     model_cfg = cfg.model.to_dict()
     model_cfg["num_classes"] = 200
@@ -100,8 +115,55 @@ def test_paper_preset_builds_runs_a_forward_pass_and_needs_its_checkpoint(tmp_pa
     state = {k.removeprefix("backbone.vgg."): v.clone() for k, v in model.state_dict().items()
              if k.startswith("backbone.vgg.features.0.")}
     torch.save(state, tmp_path / "vgg16.pth")
-    cfg.pretrained = str(tmp_path / "vgg16.pth")
+    cfg.pretrained.classifier = str(tmp_path / "vgg16.pth")
+    with pytest.raises(WsisbenchError, match=r"--cfg-options pretrained.irnet=PATH"):
+        require_pretrained(cfg)
+    cfg.pretrained.irnet = str(tmp_path / "vgg16.pth")
+    with pytest.raises(WsisbenchError, match=r"--cfg-options pretrained.segmenter=PATH"):
+        require_pretrained(cfg)
+    cfg.pretrained.segmenter = str(tmp_path / "vgg16.pth")
     require_pretrained(cfg)
+
+
+def _lrs(model, optim_cfg) -> dict[str, float]:
+    from mmengine.optim import build_optim_wrapper
+
+    optim = build_optim_wrapper(model, optim_cfg)
+    by_id = {id(p): g["lr"] for g in optim.optimizer.param_groups for p in g["params"]}
+    return {n: by_id[id(p)] for n, p in model.named_parameters() if p.requires_grad}
+
+
+def test_paper_presets_irnet_and_deeplab_build_and_run_a_forward_pass():
+    """Steps 2 and 3 of the paper presets: IRNet on a frozen ResNet-50 (radius 10, lr 0.05 / 0.005) and
+    DeepLabv3+ on a dilated ResNet-50 or -101 (output stride 8, SGD lr 0.001 and 10x on the head)."""
+    for name in PAPER_PRESETS:
+        cfg = load_config(METHOD, name)
+        assert cfg.requires_pretrained and set(cfg.pretrained) == {"classifier", "irnet", "segmenter"}, name
+        assert cfg.irnet.confidence == 0.8
+        assert cfg.random_walk.bg_threshold == (0.5 if "thr05" in name else 0.3), name
+        assert cfg.segmenter.tta.enabled == ("no_tta" not in name), name
+        assert cfg.segmenter.model.backbone.depth == (101 if "r101" in name else 50), name
+    cfg = load_config(METHOD, "lid2020")
+    irnet = MODELS.build(cfg.irnet.model.to_dict())
+    assert irnet.radius == 10.0 and not any(p.requires_grad for p in irnet.backbone.parameters())
+    x = torch.rand(1, 3, 64, 64) * 255
+    with torch.no_grad():
+        boundary, displacement = irnet(irnet.data_preprocessor({"inputs": [x[0]]}, False)["inputs"])
+    assert boundary.shape == (1, 1, 16, 16) and displacement.shape == (1, 2, 16, 16)  # stride 4
+    lrs = _lrs(irnet, cfg.irnet.train.optim_wrapper)
+    assert all(v == pytest.approx(0.05 if ".displacement" in n else 0.005) for n, v in lrs.items())
+    for name in ("lid2020", "lid2020_r101_thr05"):
+        cfg = load_config(METHOD, name)
+        seg_cfg = cfg.segmenter.model.to_dict()
+        seg_cfg["decode_head"]["num_classes"] = 201
+        seg = MODELS.build(seg_cfg).eval()
+        with torch.no_grad():
+            feats = seg.extract_feat(torch.rand(1, 3, 64, 64))
+            logits = seg.decode_head(feats)
+        assert feats[-1].shape[-2:] == (8, 8) and logits.shape == (1, 201, 16, 16)  # encoder stride 8, head 4
+        lrs = _lrs(seg, cfg.segmenter.train.optim_wrapper)
+        assert all(v == pytest.approx(0.01 if n.startswith("decode_head.") else 0.001) for n, v in lrs.items())
+        assert len([n for n in dict(seg.backbone.named_children()) if n.startswith("layer")]) == 4
 
 
 # ------------------------------------------------------------------------------------------ parts
@@ -142,6 +204,47 @@ def test_crf_label_map_uses_only_the_present_classes():
     refined = crf_label_map(cams, [1, 3], rgb, 0.3, dict(iterations=5, scale_factor=4.0))
     assert set(np.unique(refined)) <= {0, 2, 4} and refined.shape == (16, 16)
     assert (crf_label_map(cams, [], rgb, 0.3, None) == 0).all()
+
+
+def test_confident_images_need_every_label_above_the_threshold():
+    scores = {"a": {"cat": 0.9, "dog": 0.85}, "b": {"cat": 0.95, "dog": 0.5}, "c": {}, "d": {"cat": 0.8}}
+    assert confident_images(scores, 0.8) == ["a"]        # b: one label below; c: no label; d: not above
+    assert confident_images(scores, 0.0) == ["a", "b", "d"]
+
+
+def test_person_merge_takes_background_pixels_only():
+    label = np.zeros((4, 6), np.uint8)
+    label[:, :2] = 3                                     # an object of class 2
+    label[0, 5] = 255                                    # unknown
+    cam = np.zeros((4, 6), np.float32)
+    cam[:, 1:] = 2.0                                     # the person CAM covers the object's edge and the rest
+    cam[3, 4] = 0.5                                      # 0.25 of the peak: below cam_threshold
+    merged = merge_person(label, cam, 0.9, 15, score_threshold=0.5, cam_threshold=0.5)
+    expected = label.copy()
+    expected[:, 2:] = 15
+    expected[0, 5] = 255
+    expected[3, 4] = 0
+    assert np.array_equal(merged, expected)
+    assert merge_person(label, cam, 0.4, 15, 0.5, 0.5) is label     # the classifier sees no person
+    assert merge_person(label, np.zeros_like(cam), 0.9, 15, 0.5, 0.5) is label
+
+
+def test_propagated_label_map_stays_behind_the_boundary():
+    """A CAM peak left of a closed boundary wall spreads over the left side only; background keeps the rest."""
+    cams = np.zeros((3, 32, 32), np.float32)
+    cams[2, 10:22, 2:8] = 1.0                            # class 2, left of the wall
+    boundary = torch.zeros(8, 8)
+    boundary[:, 4] = 1.0                                 # a wall on the 8 x 8 grid (image columns 16-19)
+    rw = dict(radius=3.0, beta=10.0, iterations=64, bg_threshold=0.05)
+    labels = propagated_label_map(cams, [2], boundary, rw)
+    assert labels.shape == (32, 32) and set(np.unique(labels)) <= {0, 3}
+    assert (labels[:, 22:] == 0).all()                   # nothing crosses the wall
+    assert (labels[:, :12] == 3).mean() > 0.9            # the left side fills up
+    no_wall = propagated_label_map(cams, [2], torch.zeros(8, 8), rw)
+    assert (no_wall[:, 22:] == 3).any()                  # without the wall the class does cross
+    assert (propagated_label_map(cams, [], boundary, rw) == 0).all()
+    high = propagated_label_map(cams, [2], boundary, dict(rw, bg_threshold=0.9))
+    assert (high == 3).sum() < (labels == 3).sum()       # a higher IRNet threshold leaves more background
 
 
 # ------------------------------------------------------------------------------- label preparation
@@ -191,28 +294,35 @@ def test_prepare_labels_options_off_keeps_the_published_labels(tmp_path, home):
 
 # ------------------------------------------------------------------------------- tiny end to end
 @pytest.mark.slow
-def test_tiny_end_to_end_writes_step1_scores(tmp_path, home, semantic_reference):
+def test_tiny_end_to_end_scores_the_three_steps(tmp_path, home, semantic_reference):
     from wsisbench.pipeline import run_method
 
     cfg = load_config(METHOD, "embedded_small")
     start = time.perf_counter()
     result = json.loads(run_method(cfg, work_dir=tmp_path / "run", device="cpu").read_text())
     wall = time.perf_counter() - start
-    ev = result["evaluations"]["val_step1"]
-    assert ev["split"] == "val" and ev["num_images"] == cfg.benchmark.num_val
-    assert {"val_step1/mIoU", "val_step1/mAcc", "val_step1/aAcc"} <= set(result["metrics"])
-    # the reported numbers equal an independent count over the label maps the run wrote
     lid = Path(result["data_fingerprint"]["root"]) / "LID"
     ids = sorted(p.stem for p in (lid / "val_annotations").glob("*.png"))
-    pred = tmp_path / "run" / "cams_crf" / "val"
     classes = json.loads((lid.parent / "meta.json").read_text())["classes"]
-    ref = semantic_reference([(lid / "val_annotations" / f"{i}.png", pred / f"{i}.png") for i in ids],
-                             num_classes=len(classes) + 1)
-    assert ev["metrics"]["mIoU"] == pytest.approx(ref["mIoU"], abs=1e-12)
+    for key, stage in (("val_step1", "cams_crf"), ("val_step2", "random_walk_labels"), ("val_step3", "segment")):
+        ev = result["evaluations"][key]
+        assert ev["split"] == "val" and ev["num_images"] == cfg.benchmark.num_val
+        assert {f"{key}/mIoU", f"{key}/mAcc", f"{key}/aAcc"} <= set(result["metrics"])
+        # the reported numbers equal an independent count over the label maps the run wrote
+        pred = tmp_path / "run" / stage / "val"
+        ref = semantic_reference([(lid / "val_annotations" / f"{i}.png", pred / f"{i}.png") for i in ids],
+                                 num_classes=len(classes) + 1)
+        assert ev["metrics"]["mIoU"] == pytest.approx(ref["mIoU"], abs=1e-12), key
     prepared = _read_lines(tmp_path / "run" / "prepare_labels" / "labels.txt")
-    assert len(list((tmp_path / "run" / "cams_crf" / "train").glob("*.png"))) == len(prepared)
+    for stage in ("cams_crf", "random_walk_labels"):
+        assert len(list((tmp_path / "run" / stage / "train").glob("*.png"))) == len(prepared), stage
     scores = json.loads((tmp_path / "run" / "cams_crf" / "train_scores.json").read_text())
     assert set(scores) == set(prepared)
+    confident = _read_lines(tmp_path / "run" / "train_irnet" / "confident.txt")
+    assert list(confident) == confident_images(scores, cfg.irnet.confidence)
     prof = result["profile"]
     assert prof["train_iters"] == 30 and "holdout_f1" in prof and "sec_per_img" in prof
+    assert prof["irnet_train_iters"] == 10 and prof["irnet_images"] == len(confident)
+    assert prof["segmenter_train_iters"] == 20 and "segmenter_holdout_miou" in prof
+    assert prof["tta"] and prof["tta_scales"] == [0.5, 1.0, 2.0] and prof["tta_flip"]
     print(f"tiny run: {wall:.1f} s; stages {[(k, round(v['wall_time_s'], 1)) for k, v in result['stages'].items()]}")

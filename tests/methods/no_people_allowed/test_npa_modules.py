@@ -230,3 +230,33 @@ def test_tta_brings_a_coarse_output_back_to_the_input_size():
     torch.testing.assert_close(out, torch.full_like(out, 0.5))
     with pytest.raises(WsisbenchError, match="mode"):
         tta_predict(lambda x: x, images, mode="mean")
+
+
+# ---------------------------------------------------------------------------------------------- IRNet
+
+
+def test_irnet_trains_its_branches_on_a_label_map_and_leaves_the_backbone_frozen():
+    from mmengine.registry import init_default_scope
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
+    import wsisbench.methods.no_people_allowed  # noqa: F401  (registers IRNet and mmseg's models)
+    from wsisbench.registry import MODELS
+
+    init_default_scope("wsisbench")
+    model = MODELS.build(dict(type="IRNet", radius=3.0,
+                              backbone=dict(type="EfficientNetLite0Pyramid", out_indices=(0, 1, 2, 3), out_stride=16,
+                                            pretrained=False),
+                              data_preprocessor=dict(type="mmseg.SegDataPreProcessor", size=(64, 64))))
+    model.train()
+    assert not model.backbone.training                   # BatchNorm statistics stay
+    label = torch.zeros(1, 64, 64, dtype=torch.long)
+    label[0, 8:40, 8:40] = 3
+    label[0, 44:60, 30:60] = 255                          # unknown: no pair touches it
+    sample = SegDataSample(gt_sem_seg=PixelData(data=label))
+    losses = model(torch.rand(2, 3, 64, 64), [sample, sample], mode="loss")
+    assert set(losses) == {"loss_boundary", "loss_displacement"}
+    assert all(torch.isfinite(v) and v > 0 for v in losses.values())
+    sum(losses.values()).backward()
+    assert all(p.grad is None for p in model.backbone.parameters())
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.heads.parameters())

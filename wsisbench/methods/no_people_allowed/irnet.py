@@ -27,8 +27,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.model import BaseModel
 
 from wsisbench.errors import WsisbenchError
+from wsisbench.registry import MODELS
 
 FLOAT32_BYTES = 4
 DEFAULT_MAX_TRANSITION_BYTES = 2 * 1024**3  # 2 GiB: 152 x 152 grids at most (64 x 64: 64 MiB, 128 x 128: 1 GiB)
@@ -336,3 +338,62 @@ def random_walk(cams: torch.Tensor, affinity: torch.Tensor, beta: float = 10.0, 
     for _ in range(int(iterations)):
         mass = mass @ trans
     return mass.reshape(c, h, w)
+
+
+# --------------------------------------------------------------------------------------------- the model
+
+
+@MODELS.register_module()
+class IRNet(BaseModel):
+    """IRNet's two branches on a frozen backbone, trained from pseudo-label maps alone.
+
+    Args:
+        backbone: config of a backbone returning a tuple of maps, finest first; it is frozen (no gradient,
+            kept in eval mode: its BatchNorm statistics stay the ImageNet ones).
+        in_channels: channels of those maps; read from ``backbone.out_channels`` when None.
+        radius: pair radius on the finest grid (IRNet: 10 at stride 4 of 512 px crops; 5 at stride 4 of
+            128 px images).
+        heads: extra keyword arguments of :class:`IRNetHeads`.
+        data_preprocessor: mmseg ``SegDataPreProcessor`` (normalises, pads images and label maps to a batch).
+    Forward:
+        ``mode='loss'``: ``inputs`` [B, 3, H, W], ``data_samples`` with ``gt_sem_seg`` [1, H, W] (0 background,
+        c + 1 class c, 255 unknown) -> ``{'loss_boundary', 'loss_displacement'}``; the labels are taken to the
+        finest grid by nearest sampling.
+        ``mode='tensor'``: ``(boundary [B, 1, h, w], displacement [B, 2, h, w])``.
+    """
+
+    def __init__(self, backbone: dict, radius: float = 5.0, in_channels: Sequence[int] | None = None,
+                 heads: dict | None = None, data_preprocessor: dict | None = None, init_cfg=None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        for p in self.backbone.parameters():
+            p.requires_grad_(False)
+        channels = in_channels or getattr(self.backbone, "out_channels", None)
+        if channels is None:
+            raise WsisbenchError("IRNet needs in_channels for a backbone without `out_channels`")
+        self.heads = IRNetHeads(in_channels=channels, detach=True, **(heads or {}))
+        self.radius = float(radius)
+        self.register_buffer("offsets", pair_offsets(self.radius), persistent=False)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.backbone.eval()
+        return self
+
+    def branches(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``inputs`` [B, 3, H, W] -> boundary [B, 1, h, w], displacement [B, 2, h, w] on the finest grid."""
+        with torch.no_grad():
+            features = self.backbone(inputs)
+        return self.heads(features)
+
+    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = "tensor"):
+        boundary, displacement = self.branches(inputs)
+        if mode == "tensor":
+            return boundary, displacement
+        if mode != "loss":
+            raise WsisbenchError(f"IRNet supports the modes 'loss' and 'tensor', got {mode!r}")
+        labels = torch.stack([s.gt_sem_seg.data[0] for s in data_samples]).float()[:, None]
+        labels = F.interpolate(labels, size=boundary.shape[-2:], mode="nearest")[:, 0].long()
+        pos_fg, pos_bg, neg = affinity_labels(labels.to(inputs.device), self.offsets)
+        return {"loss_boundary": boundary_loss(boundary, pos_fg, pos_bg, neg, self.offsets),
+                "loss_displacement": displacement_loss(displacement, pos_fg, pos_bg, self.offsets)}

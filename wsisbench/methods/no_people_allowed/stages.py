@@ -13,31 +13,70 @@ from pathlib import Path
 
 import mmcv
 import numpy as np
+import torch
+import torch.nn.functional as F
 
-from wsisbench.datasets.png import write_label_png
+from wsisbench.datasets.png import read_label_png, write_label_png
 from wsisbench.errors import WsisbenchError
 from wsisbench.evaluation.api import evaluate_semantic
 from wsisbench.evaluation.per_image import stage_file
 from wsisbench.localization import image_cams, normalize_maps
 from wsisbench.models.dsrg import dense_crf
+from wsisbench.models.inputs import model_input
 from wsisbench.pipeline import RunContext
 from wsisbench.pipeline.preflight import apply_pretrained, pretrained_for
 from wsisbench.pipeline.qualitative import qualitative_entry
+from wsisbench.pipeline.stage import training_share
 from wsisbench.pipeline.training import WEIGHTS_NAME, load_trained, train_with_runner
-from wsisbench.utils.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from wsisbench.utils.atomic import atomic_write_json, atomic_write_text
 from wsisbench.utils.progress import progress
 
+from .irnet import DEFAULT_MAX_TRANSITION_BYTES, boundary_affinity, random_walk
 from .labels import balance_by_downsampling, class_counts, remove_class
-from .selection import BEST_RECORD, BEST_WEIGHTS
+from .selection import HeldOutMIoUHook, ImageLabelF1Hook, keep_best_weights
+from .tta import tta_predict
 
 #: prepare_labels' artifacts: every prepared label line, the classifier's training part, its held-out tail
 PREPARED_ALL = "labels.txt"
 PREPARED_TRAIN = "train.txt"
 PREPARED_HOLDOUT = "holdout.txt"
 REPORT = "report.json"
-#: cams_crf's label-map folders (one per split) and class scores of the train images
-STEP1_DIRS = {"train": "train", "val": "val"}
+#: the label-map folders (one per split) of cams_crf, random_walk_labels and segment; class scores of the train
+#: images (cams_crf); the images IRNet trains on (train_irnet)
+STEP_DIRS = {"train": "train", "val": "val"}
 TRAIN_SCORES = "train_scores.json"
+CONFIDENT = "confident.txt"
+PERSON_LIST = "person.txt"
+
+
+# ---------------------------------------------------------------- what each stage's output depends on
+# (``Stage.share``: presets that differ only later, e.g. TTA on and off, reuse the earlier stages through
+# ``stage_cache``; the contents of a stage's inputs are part of its key too)
+def labels_share(cfg) -> dict:
+    return training_share(cfg, labels=cfg.labels)
+
+
+def classifier_share(cfg) -> dict:
+    return training_share(cfg, model=cfg.model, train_pipeline=cfg.train_pipeline, train=cfg.train,
+                          select=cfg.get("select"))
+
+
+def cams_share(cfg) -> dict:
+    return training_share(cfg, cams={k: v for k, v in cfg.cams.items() if k != "num_qualitative"},
+                          crf=cfg.get("crf"))
+
+
+def irnet_share(cfg) -> dict:
+    return training_share(cfg, irnet=cfg.irnet)
+
+
+def random_walk_share(cfg) -> dict:
+    return training_share(cfg, random_walk=cfg.random_walk, cams=cfg.cams)
+
+
+def segmenter_share(cfg) -> dict:
+    return training_share(cfg, segmenter={k: v for k, v in cfg.segmenter.items() if k != "tta"},
+                          maps=segmenter_maps_stage(cfg))
 
 
 # ---------------------------------------------------------------- reading the LID layout
@@ -119,12 +158,13 @@ def _named_step(step: dict, names: list[str]) -> dict:
 
 # ---------------------------------------------------------------- train_classifier (Step 1, Sec. 3.1)
 def model_cfg(ctx: RunContext) -> dict:
+    """The classifier's config; ImageNet weights from ``pretrained`` (or ``pretrained.classifier``)."""
     model = ctx.cfg.model.to_dict()
     model["num_classes"] = len(ctx.class_names())
     if model["backbone"]["type"] == "VGG16Extra":  # loads a torchvision VGG-16 state dict itself
-        model["backbone"]["pretrained"] = pretrained_for(ctx.cfg)
+        model["backbone"]["pretrained"] = pretrained_for(ctx.cfg, "classifier")
         return model
-    return apply_pretrained(model, ctx.cfg)
+    return apply_pretrained(model, ctx.cfg, network="classifier")
 
 
 def train_classifier(ctx: RunContext, out_dir: Path) -> dict:
@@ -145,13 +185,7 @@ def train_classifier(ctx: RunContext, out_dir: Path) -> dict:
                                 custom_hooks=hooks)
     profile = {"sec_per_iter": trained["sec_per_iter"], "train_iters": trained["iters"],
                "batch_size": trained["batch_size"]}
-    best = out_dir / BEST_WEIGHTS
-    if ctx.is_main and best.is_file():
-        atomic_write_bytes(out_dir / WEIGHTS_NAME, best.read_bytes())  # the selected weights
-        best.unlink()
-        record = json.loads((out_dir / BEST_RECORD).read_text())
-        profile.update(selected_iter=record["iter"], holdout_f1=record["f1"])
-    ctx.barrier()
+    profile.update(keep_best_weights(ctx, out_dir, ImageLabelF1Hook.metric))
     return {"profile": profile}
 
 
@@ -173,6 +207,29 @@ def crf_label_map(cams: np.ndarray, present: list[int], rgb: np.ndarray, bg_scor
         scores = dense_crf(scores / scores.sum(axis=0, keepdims=True), rgb, **crf)
     lookup = np.array([0] + [c + 1 for c in present], dtype=np.uint8)
     return lookup[scores.argmax(axis=0)]
+
+
+def present_classes(split: str, sample: dict, scores: np.ndarray, cam_cfg) -> list[int]:
+    """The classes whose maps an image gets: a train image its prepared labels; a val image the classes the
+    classifier predicts (sigmoid ``scores`` >= ``cams.score_threshold``, at least the best one), or its true
+    labels under ``cams.val_labels='gt'``."""
+    mode = cam_cfg.get("val_labels", "predicted")
+    if split == "train" or mode == "gt":
+        return list(sample["image_labels"])
+    if mode != "predicted":
+        raise WsisbenchError(f"cams.val_labels must be 'predicted' or 'gt', got {mode!r}")
+    present = [int(c) for c in np.flatnonzero(scores >= cam_cfg.score_threshold)]
+    return present or [int(scores.argmax())]
+
+
+def split_samples(ctx: RunContext, split: str) -> list[dict]:
+    """The images a map-making stage labels: ``'train'`` the prepared train images (with their prepared
+    labels), ``'val'`` the evaluation split."""
+    if split == "train":
+        return lid_samples(ctx, ctx.cfg.benchmark.train_split, ctx.artifact("prepare_labels", PREPARED_ALL))
+    if split == "val":
+        return lid_samples(ctx, ctx.cfg.benchmark.eval_split)
+    raise WsisbenchError(f"cams.splits: {split!r} is neither 'train' nor 'val'")
 
 
 def _crf_kwargs(cfg) -> dict | None:
@@ -197,26 +254,15 @@ def cams_crf(ctx: RunContext, out_dir: Path) -> dict:
     qualitative: list[dict] = []
     splits = list(cam_cfg.get("splits", ("train", "val")))
     for split in splits:
-        if split == "train":
-            samples = lid_samples(ctx, cfg.benchmark.train_split, ctx.artifact("prepare_labels", PREPARED_ALL))
-        elif split == "val":
-            samples = lid_samples(ctx, cfg.benchmark.eval_split)
-        else:
-            raise WsisbenchError(f"cams.splits: {split!r} is neither 'train' nor 'val'")
-        folder = out_dir / STEP1_DIRS[split]
+        samples = split_samples(ctx, split)
+        folder = out_dir / STEP_DIRS[split]
         folder.mkdir(exist_ok=True)
         train_scores: dict[str, dict[str, float]] = {}
         start = time.perf_counter()
         for s in progress(ctx.shard(samples), desc=f"CAM + CRF {split}", disable=not ctx.is_main):
             img = mmcv.imread(s["img_path"])
             cams, scores = image_cams(model, img, scales=cam_cfg.scales, flip=cam_cfg.flip, device=ctx.device)
-            if split == "train" or cam_cfg.get("val_labels", "predicted") == "gt":
-                present = list(s["image_labels"])
-            elif cam_cfg.get("val_labels", "predicted") == "predicted":
-                present = [int(c) for c in np.flatnonzero(scores >= cam_cfg.score_threshold)]
-                present = present or [int(scores.argmax())]
-            else:
-                raise WsisbenchError(f"cams.val_labels must be 'predicted' or 'gt', got {cam_cfg.val_labels!r}")
+            present = present_classes(split, s, scores, cam_cfg)
             labels = crf_label_map(cams, present, np.ascontiguousarray(img[..., ::-1]), cam_cfg.bg_threshold, crf)
             target = folder / f"{s['img_id']}.png"
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -242,17 +288,315 @@ def cams_crf(ctx: RunContext, out_dir: Path) -> dict:
     return {"profile": profile, "qualitative": qualitative}
 
 
-# ---------------------------------------------------------------- evaluate_step1
-def evaluate_step1(ctx: RunContext, out_dir: Path) -> dict:
-    """Step 1 (classification + CRF) on the val split by the common semantic evaluator: ``val_step1``."""
+# ---------------------------------------------------------------- train_irnet (Step 2, Sec. 3.2)
+def image_confidence(scores: dict[str, float]) -> float:
+    """An image's classification confidence: the lowest sigmoid score among its labelled classes (every
+    label must be recognised for its map to be trusted); 0 for an image without labels."""
+    return min(scores.values()) if scores else 0.0
+
+
+def confident_images(train_scores: dict[str, dict[str, float]], threshold: float) -> list[str]:
+    """Ids of the train images whose confidence (:func:`image_confidence`) exceeds ``threshold``, in order."""
+    return [i for i, sc in train_scores.items() if image_confidence(sc) > threshold]
+
+
+def irnet_model_cfg(ctx: RunContext) -> dict:
+    """IRNet's config; its frozen backbone's ImageNet weights from ``pretrained`` (or ``pretrained.irnet``)."""
+    return apply_pretrained(ctx.cfg.irnet.model.to_dict(), ctx.cfg, network="irnet")
+
+
+def _seg_dataset(ctx: RunContext, ann_file: Path, seg_dir: Path, pipeline) -> dict:
+    """LID train images with the label maps of ``seg_dir`` as their ground truth (pseudo-labels)."""
+    return dict(type="LIDSegDataset", data_root=str(ctx.data_root), split=ctx.cfg.benchmark.train_split,
+                ann_file=str(ann_file), data_prefix=dict(seg_map_path=str(seg_dir)), show_progress=False,
+                metainfo=dict(classes=tuple(ctx.class_names())), pipeline=pipeline)
+
+
+def train_irnet(ctx: RunContext, out_dir: Path) -> dict:
+    """IRNet's boundary and displacement branches on the Step 1 label maps of the confident train images.
+
+    Config ``irnet``: ``confidence`` (the paper's 0.8), ``model`` (:class:`IRNet`), ``train_pipeline`` (random
+    rescale by 0.5 / 1 / 1.5 / 2, crop, flip), ``train`` (training block: SGD, lr 0.05 for the displacement
+    branch and 0.005 for the boundary branch). Artifacts: ``confident.txt`` (the images trained on, LID
+    label-list lines), ``weights.pth``.
+    """
+    cfg = ctx.cfg.irnet
+    names = ctx.class_names()
+    scores = json.loads(ctx.artifact("cams_crf", TRAIN_SCORES).read_text())
+    ids = confident_images(scores, float(cfg.confidence))
+    if not ids:
+        best = max((image_confidence(v) for v in scores.values()), default=0.0)
+        raise WsisbenchError(f"train_irnet: no train image has a classification confidence above "
+                             f"irnet.confidence={cfg.confidence} (the highest is {best:.3f}); lower it or "
+                             f"train the classifier longer")
+    labels = {i: sorted(names.index(n) for n in scores[i]) for i in ids}
+    listing = out_dir / CONFIDENT
+    if ctx.is_main:
+        atomic_write_text(listing, label_lines(labels, ids))
+    ctx.barrier()
+    dataset = _seg_dataset(ctx, listing, ctx.artifact("cams_crf", STEP_DIRS["train"]), cfg.train_pipeline)
+    trained = train_with_runner(ctx, out_dir, model=irnet_model_cfg(ctx), dataset=dataset, block=cfg.train)
+    ctx.log(f"train_irnet: {len(ids)} of {len(scores)} train images above confidence {cfg.confidence}")
+    return {"profile": {"irnet_images": len(ids), "irnet_images_available": len(scores),
+                        "irnet_sec_per_iter": trained["sec_per_iter"], "irnet_train_iters": trained["iters"],
+                        "irnet_batch_size": trained["batch_size"]}}
+
+
+# ---------------------------------------------------------------- random_walk (Step 2's output)
+@torch.no_grad()
+def irnet_boundary(model, img_bgr: np.ndarray, device: str) -> torch.Tensor:
+    """IRNet's boundary map [h, w] of one image (mean of the image's and its flip's), on the finest grid."""
+    x = model_input(model, img_bgr, device)
+    boundary, _ = model.branches(torch.cat([x, x.flip(-1)]))
+    return ((boundary[0, 0] + boundary[1, 0].flip(-1)) / 2).float().cpu()
+
+
+def propagated_label_map(cams: np.ndarray, present: list[int], boundary: torch.Tensor, rw: dict) -> np.ndarray:
+    """Step 2's label map uint8 [H, W] (0 background, c + 1 class c) from raw CAMs [K, H, W] and a boundary
+    map [h, w], as IRNet makes its semantic labels.
+
+    The ``present`` classes' CAMs, resized to the boundary grid (area mean) and scaled to [0, 1] per class,
+    are propagated by the random walk (``rw``: ``radius``, ``beta``, ``iterations``, ``max_bytes``; maps
+    times ``1 - B`` first), resized back to H x W (bilinear) and divided by their overall maximum; background
+    is the constant ``rw['bg_threshold']`` (the paper's "IRNet thr.", 0.3 or 0.5) and each pixel takes the
+    argmax.
+    """
+    h_img, w_img = cams.shape[1:]
+    if not present:
+        return np.zeros((h_img, w_img), np.uint8)
+    grid = tuple(boundary.shape)
+    maps = F.adaptive_avg_pool2d(torch.from_numpy(np.ascontiguousarray(cams[present]))[None], grid)[0]
+    maps = maps / maps.flatten(1).amax(dim=1).clamp(min=1e-5)[:, None, None]
+    max_bytes = int(rw.get("max_bytes", DEFAULT_MAX_TRANSITION_BYTES))
+    affinity = boundary_affinity(boundary, float(rw["radius"]), max_bytes=max_bytes)
+    walked = random_walk(maps, affinity, beta=float(rw["beta"]), iterations=int(rw["iterations"]),
+                         boundary=boundary, max_bytes=max_bytes)
+    up = F.interpolate(walked[None], size=(h_img, w_img), mode="bilinear", align_corners=False)[0]
+    up = up / up.max().clamp(min=1e-5)
+    scores = torch.cat([torch.full((1, h_img, w_img), float(rw["bg_threshold"])), up])
+    lookup = np.array([0] + [c + 1 for c in present], dtype=np.uint8)
+    return lookup[scores.argmax(dim=0).numpy()]
+
+
+def random_walk_labels(ctx: RunContext, out_dir: Path) -> dict:
+    """Step 2's label maps of the prepared train images and of the val images (``train/<id>.png``,
+    ``val/<id>.png``): the classifier's CAMs of the classes :func:`present_classes` picks, propagated by the
+    random walk on IRNet's boundary affinities (:func:`propagated_label_map`; config ``random_walk``)."""
+    cfg = ctx.cfg
+    classifier = load_trained(model_cfg(ctx), ctx.artifact("train_classifier", WEIGHTS_NAME), ctx.device)
+    irnet = load_trained(irnet_model_cfg(ctx), ctx.artifact("train_irnet", WEIGHTS_NAME), ctx.device)
+    rw = cfg.random_walk
+    profile: dict = {"irnet_bg_threshold": float(rw.bg_threshold), "random_walk_beta": float(rw.beta),
+                     "random_walk_iterations": int(rw.iterations), "random_walk_radius": float(rw.radius)}
+    qualitative: list[dict] = []
+    for split in list(rw.get("splits", ("train", "val"))):
+        samples = split_samples(ctx, split)
+        folder = out_dir / STEP_DIRS[split]
+        start = time.perf_counter()
+        for s in progress(ctx.shard(samples), desc=f"random walk {split}", disable=not ctx.is_main):
+            img = mmcv.imread(s["img_path"])
+            cams, scores = image_cams(classifier, img, scales=cfg.cams.scales, flip=cfg.cams.flip,
+                                      device=ctx.device)
+            boundary = irnet_boundary(irnet, img, ctx.device)
+            labels = propagated_label_map(cams, present_classes(split, s, scores, cfg.cams), boundary, rw)
+            target = folder / f"{s['img_id']}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_label_png(target, labels)
+            if split == "val" and len(qualitative) < cfg.cams.get("num_qualitative", 4) and ctx.is_main:
+                qualitative.append(qualitative_entry(out_dir, s["img_path"], s.get("seg_map_path"), pred=target))
+        profile[f"step2_{split}_sec_per_img"] = (time.perf_counter() - start) / max(1, len(ctx.shard(samples)))
+    ctx.barrier()
+    return {"profile": profile, "qualitative": qualitative}
+
+
+# ---------------------------------------------------------------- the person variant (Table 3, "Person")
+def person_share(cfg) -> dict:
+    return training_share(cfg, person=cfg.person, model=cfg.model, train_pipeline=cfg.train_pipeline,
+                          train=cfg.train)
+
+
+def _person_index(ctx: RunContext) -> int:
+    person = ctx.cfg.labels.get("person_class", "person")
+    names = ctx.class_names()
+    if person not in names:
+        raise WsisbenchError(f"labels.person_class: {person!r} is not a class of benchmark {ctx.benchmark.name!r}")
+    return names.index(person)
+
+
+def person_model_cfg(ctx: RunContext) -> dict:
+    """The binary person classifier: the classifier's network with one output."""
+    model = model_cfg(ctx)
+    model["num_classes"] = 1
+    return model
+
+
+def train_person_classifier(ctx: RunContext, out_dir: Path) -> dict:
+    """A binary person classifier (one sigmoid output, BCE) on every labelled and unlabelled train image, positive
+    where the published labels name 'person' (their missing labels included: the paper trains on LID's).
+
+    Artifacts: ``person.txt`` (LID label list over the one class 'person'), ``weights.pth``.
+    """
+    cfg = ctx.cfg
+    person = _person_index(ctx)
+    samples = lid_samples(ctx, cfg.benchmark.train_split)
+    listing = out_dir / PERSON_LIST
+    if ctx.is_main:
+        atomic_write_text(listing, "".join(f"{s['img_id']}{' 1' if person in s['image_labels'] else ''}\n"
+                                           for s in samples))
+    ctx.barrier()
+    dataset = dict(type="LIDClsDataset", data_root=str(ctx.data_root), split=cfg.benchmark.train_split,
+                   ann_file=str(listing), metainfo=dict(classes=("person",)), show_progress=False,
+                   drop_unlabelled=False, pipeline=cfg.train_pipeline)
+    trained = train_with_runner(ctx, out_dir, model=person_model_cfg(ctx), dataset=dataset,
+                                block=cfg.person.get("train") or cfg.train)
+    positives = sum(person in s["image_labels"] for s in samples)
+    return {"profile": {"person_images": len(samples), "person_positives": positives,
+                        "person_sec_per_iter": trained["sec_per_iter"], "person_train_iters": trained["iters"]}}
+
+
+def merge_person(label: np.ndarray, person_cam: np.ndarray, score: float, person_label: int,
+                 score_threshold: float, cam_threshold: float) -> np.ndarray:
+    """The person merge rule: an image whose person score reaches ``score_threshold`` gets ``person_label`` on
+    its background pixels (label 0) where its person CAM, scaled to [0, 1] by its maximum, reaches
+    ``cam_threshold``; the other classes keep their pixels and ignored pixels stay ignored. ``label`` uint8
+    [H, W], ``person_cam`` [H, W] raw (non-negative)."""
+    if score < score_threshold:
+        return label
+    peak = float(person_cam.max())
+    if peak <= 0:
+        return label
+    out = label.copy()
+    out[(label == 0) & (person_cam / peak >= cam_threshold)] = person_label
+    return out
+
+
+def person_labels(ctx: RunContext, out_dir: Path) -> dict:
+    """Step 2's train label maps with the person CAM merged in (:func:`merge_person`; config ``person``):
+    ``train/<id>.png``, the maps DeepLabv3+ trains on in the person variant."""
+    cfg = ctx.cfg
+    model = load_trained(person_model_cfg(ctx), ctx.artifact("train_person_classifier", WEIGHTS_NAME), ctx.device)
+    person = _person_index(ctx) + 1
+    samples = split_samples(ctx, "train")
+    source = ctx.artifact("random_walk_labels", STEP_DIRS["train"])
+    folder = out_dir / STEP_DIRS["train"]
+    merged = 0
+    for s in progress(ctx.shard(samples), desc="person merge", disable=not ctx.is_main):
+        cams, scores = image_cams(model, mmcv.imread(s["img_path"]), scales=cfg.cams.scales, flip=cfg.cams.flip,
+                                  device=ctx.device)
+        label = read_label_png(source / f"{s['img_id']}.png")
+        out = merge_person(label, cams[0], float(scores[0]), person, float(cfg.person.score_threshold),
+                           float(cfg.person.cam_threshold))
+        merged += int(out is not label)
+        target = folder / f"{s['img_id']}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_label_png(target, out)
+    ctx.barrier()
+    return {"profile": {"person_merged_images": merged}}
+
+
+def segmenter_maps_stage(cfg) -> str:
+    """The stage whose train label maps DeepLabv3+ trains on: Step 2's, or those with the person merged in."""
+    return "person_labels" if (cfg.get("person") or {}).get("enabled", False) else "random_walk_labels"
+
+
+# ---------------------------------------------------------------- train_segmenter (Step 3, Sec. 3.3)
+def segmenter_model_cfg(ctx: RunContext) -> dict:
+    """DeepLabv3+'s config; its encoder's ImageNet weights from ``pretrained`` (or ``pretrained.segmenter``)."""
+    model = ctx.cfg.segmenter.model.to_dict()
+    model["decode_head"]["num_classes"] = len(ctx.class_names()) + 1  # background + the classes
+    return apply_pretrained(model, ctx.cfg, network="segmenter")
+
+
+def train_segmenter(ctx: RunContext, out_dir: Path) -> dict:
+    """DeepLabv3+ (mmsegmentation's ``DepthwiseSeparableASPPHead`` in an ``EncoderDecoder``) trained with
+    cross-entropy (ignore 255) on Step 2's label maps of the prepared train images; the held-out tail of
+    ``prepare_labels`` is not trained on and selects the weights by its mIoU against its Step 2 maps
+    (``segmenter.select``; the paper selects by val mIoU, ``select.on='val'`` does so)."""
+    cfg = ctx.cfg.segmenter
+    maps = ctx.artifact(segmenter_maps_stage(ctx.cfg), STEP_DIRS["train"])
+    dataset = _seg_dataset(ctx, ctx.artifact("prepare_labels", PREPARED_TRAIN), maps, cfg.train_pipeline)
+    select = dict(cfg.get("select", {}) or {})
+    hooks = []
+    if select.get("enabled", True):
+        on = select.get("on", "holdout")
+        if on == "holdout":
+            listing = ctx.artifact("prepare_labels", PREPARED_HOLDOUT)
+            held = lid_samples(ctx, ctx.cfg.benchmark.train_split, listing) if listing.stat().st_size else []
+            pairs = [(s["img_path"], str(maps / f"{s['img_id']}.png")) for s in held]
+        elif on == "val":
+            pairs = [(s["img_path"], s["seg_map_path"]) for s in lid_samples(ctx, ctx.cfg.benchmark.eval_split)]
+        else:
+            raise WsisbenchError(f"segmenter.select.on must be 'holdout' or 'val', got {on!r}")
+        if pairs:
+            hooks.append(dict(type="HeldOutMIoUHook", samples=pairs, num_classes=len(ctx.class_names()) + 1,
+                              interval=int(select.get("interval", 100)),
+                              ignore_index=int(ctx.benchmark.ignore_index)))
+    trained = train_with_runner(ctx, out_dir, model=segmenter_model_cfg(ctx), dataset=dataset, block=cfg.train,
+                                custom_hooks=hooks)
+    profile = {"segmenter_sec_per_iter": trained["sec_per_iter"], "segmenter_train_iters": trained["iters"],
+               "segmenter_batch_size": trained["batch_size"]}
+    kept = keep_best_weights(ctx, out_dir, HeldOutMIoUHook.metric)
+    profile.update({f"segmenter_{k}": v for k, v in kept.items()})
+    return {"profile": profile}
+
+
+# ---------------------------------------------------------------- segment (Step 3's output)
+def segmenter_logits(model):
+    """``x`` [B, 3, h, w] -> the decode head's logits [B, K + 1, h / 4, w / 4] of an mmseg EncoderDecoder."""
+    return lambda x: model.decode_head(model.extract_feat(x))
+
+
+def segment(ctx: RunContext, out_dir: Path) -> dict:
+    """Step 3's label maps of the val images (``val/<id>.png``): the argmax of the segmenter's softmax, with
+    TTA (the mean over horizontal flip x scales 0.5 / 1 / 2) when ``segmenter.tta.enabled``."""
+    cfg = ctx.cfg.segmenter
+    model = load_trained(segmenter_model_cfg(ctx), ctx.artifact("train_segmenter", WEIGHTS_NAME), ctx.device)
+    tta = dict(cfg.get("tta", {}) or {})
+    scales, flip = (tuple(tta.get("scales", (0.5, 1.0, 2.0))), bool(tta.get("flip", True))) \
+        if tta.get("enabled", True) else ((1.0,), False)
+    logits = segmenter_logits(model)
+    samples = lid_samples(ctx, ctx.cfg.benchmark.eval_split)
+    folder = out_dir / STEP_DIRS["val"]
+    qualitative: list[dict] = []
+    start = time.perf_counter()
+    for s in progress(ctx.shard(samples), desc="segment val", disable=not ctx.is_main):
+        probs = tta_predict(logits, model_input(model, mmcv.imread(s["img_path"]), ctx.device), scales=scales,
+                            flip=flip, mode="softmax", align_corners=False)
+        target = folder / f"{s['img_id']}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_label_png(target, probs[0].argmax(dim=0).to(torch.uint8).cpu().numpy())
+        if len(qualitative) < ctx.cfg.cams.get("num_qualitative", 4) and ctx.is_main:
+            qualitative.append(qualitative_entry(out_dir, s["img_path"], s.get("seg_map_path"), pred=target))
+    ctx.barrier()
+    return {"profile": {"step3_sec_per_img": (time.perf_counter() - start) / max(1, len(ctx.shard(samples))),
+                        "tta": bool(tta.get("enabled", True)), "tta_scales": list(scales), "tta_flip": flip},
+            "qualitative": qualitative}
+
+
+# ---------------------------------------------------------------- evaluate_step1 / 2 / 3
+def _evaluate(ctx: RunContext, out_dir: Path, key: str, stage: str) -> dict:
+    """The val label maps of ``stage`` scored by the common semantic evaluator (mIoU, mAcc, aAcc) as ``key``."""
     split = ctx.cfg.benchmark.eval_split
     samples = lid_samples(ctx, split)
-    per_image, ref = stage_file(out_dir, "val_step1")
+    per_image, ref = stage_file(out_dir, key)
     evaluation = evaluate_semantic([(s["img_id"], s["seg_map_path"]) for s in samples],
-                                   ctx.artifact("cams_crf", STEP1_DIRS["val"]), ["background", *ctx.class_names()],
+                                   ctx.artifact(stage, STEP_DIRS["val"]), ["background", *ctx.class_names()],
                                    ctx.benchmark.ignore_index, out_of_range=ctx.benchmark.semantic_out_of_range,
                                    split=split, progress=ctx.is_main, per_image=per_image)
     evaluation["per_image"] = ref
-    return {"evaluations": {"val_step1": evaluation}}
+    return {"evaluations": {key: evaluation}}
 
 
+def evaluate_step1(ctx: RunContext, out_dir: Path) -> dict:
+    """Step 1 (classification + CRF) on the val split: ``val_step1``."""
+    return _evaluate(ctx, out_dir, "val_step1", "cams_crf")
+
+
+def evaluate_step2(ctx: RunContext, out_dir: Path) -> dict:
+    """Step 2 (IRNet's random walk) on the val split: ``val_step2``."""
+    return _evaluate(ctx, out_dir, "val_step2", "random_walk_labels")
+
+
+def evaluate_step3(ctx: RunContext, out_dir: Path) -> dict:
+    """Step 3 (DeepLabv3+, with TTA when enabled) on the val split: ``val_step3``."""
+    return _evaluate(ctx, out_dir, "val_step3", "segment")

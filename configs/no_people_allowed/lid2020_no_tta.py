@@ -1,0 +1,6 @@
+# NoPeopleAllowed on LID 2020 (paper preset, see lid2020.py):
+# Table 3, row 1 (ResNet50, IRNet thr. 0.3, no TTA, no person).
+# Stage-wise: with --cfg-options stage_cache=DIR it reuses the stages it shares with lid2020.
+_base_ = ['./lid2020.py']
+
+segmenter = dict(tta=dict(enabled=False))
