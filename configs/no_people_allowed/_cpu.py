@@ -1,10 +1,10 @@
 # NoPeopleAllowed (LID 2020, 3rd place) sized for a CPU: the settings shared by the presets on the generated
-# benchmark. Step 1 of the paper's three: the train split's image labels lose 'person' and are balanced by
-# downsampling; a multi-label classifier (per-class binary cross-entropy) is trained on them with Adam, lr 1e-4
-# for the ImageNet part and 1e-3 for the new layers, under strong augmentation (horizontal flip, shift, scale,
-# rotate, Gauss noise, random brightness and contrast, median blur, RGB shift); the weights with the best F1
-# of the image labels on a held-out tail of the train list are kept; CAMs of the labelled classes are refined
-# by a dense CRF and scored on val.
+# benchmark. Step 1: the train split's image labels lose 'person' and are balanced by downsampling; a
+# multi-label classifier (per-class binary cross-entropy) is trained on them with Adam, lr 1e-3 (the paper:
+# 1e-4 for the ImageNet part, see below), under strong augmentation (horizontal flip, shift, scale, rotate,
+# Gauss noise, random brightness and contrast, median blur, RGB shift); the weights with the best F1 of the
+# image labels on a held-out tail of the train list are kept; CAMs of the labelled classes are refined by a
+# dense CRF. Step 2: IRNet and its random walk; Step 3: DeepLabv3+ with TTA. Each step is scored on val.
 _base_ = ['../_base_/default_runtime.py']
 
 method = 'no_people_allowed'
@@ -34,14 +34,17 @@ train_pipeline = [
     dict(type='PackClsInputs'),
 ]
 
-# Adam: lr 1e-3 for the new layers (the class convolution) and 1e-4 (lr_mult 0.1) for the ImageNet backbone.
-# The paper states no schedule, batch size or length: constant lr, batches of 16.
+# Adam, lr 1e-3 for the whole network. The paper gives the ImageNet part 1e-4 (lr_mult 0.1); on the generated
+# images that backbone barely moves: on a tuning instance of the benchmark (generator seed 1, train images
+# only), held-out F1 after 100 / 300 / 500 iterations was 0.00 / 0.13 / 0.37 with lr_mult 0.1 and
+# 0.11 / 0.55 / 0.78 with 1.0, so the embedded presets use 1.0 (the paper presets keep 0.1).
+# The paper states no schedule, batch size or length: constant lr, batches of 16, 500 iterations.
 train = dict(
     batch_size=16,
     sampler='InfiniteSampler',
-    max_iters=200,
+    max_iters=500,
     optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3),
-                       paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)})),
+                       paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1.0)})),
     param_scheduler=[],
 )
 
