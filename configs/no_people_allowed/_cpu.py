@@ -103,9 +103,8 @@ irnet = dict(
 # The random walk (IRNet's semantic labels): the CAMs of the same classes as Step 1 (cams above), scaled to
 # [0, 1] per class on the boundary grid, propagated 256 steps with beta 10 on the affinities of the boundary
 # map within radius 5, resized to the image and divided by their maximum; background is the constant "IRNet
-# thr." (0.3 or 0.5 in the paper's Table 3). The dense transition matrix of a 32 x 32 grid is 4 MiB.
-random_walk = dict(splits=('train', 'val'), radius=5.0, beta=10.0, iterations=256, bg_threshold=0.3,
-                   max_bytes=2 * 1024**3)
+# thr." (0.3 or 0.5 in the paper's Table 3).
+random_walk = dict(splits=('train', 'val'), radius=5.0, beta=10.0, iterations=256, bg_threshold=0.3)
 
 # ---------------------------------------------------------------- Step 3: DeepLabv3+ (Sec. 3.3-3.4)
 # mmsegmentation's DeepLabv3+ head (ASPP of depthwise-separable convolutions, decoder on the stride-4

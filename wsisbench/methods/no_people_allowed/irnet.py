@@ -28,12 +28,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel
+from scipy import sparse
 
 from wsisbench.errors import WsisbenchError
 from wsisbench.registry import MODELS
-
-FLOAT32_BYTES = 4
-DEFAULT_MAX_TRANSITION_BYTES = 2 * 1024**3  # 2 GiB: 152 x 152 grids at most (64 x 64: 64 MiB, 128 x 128: 1 GiB)
 
 
 class IRNetHeads(nn.Module):
@@ -243,24 +241,6 @@ def displacement_loss(displacement: torch.Tensor, pos_fg: torch.Tensor, pos_bg: 
 # --------------------------------------------------------------------------------------------- random walk
 
 
-def transition_memory_bytes(h: int, w: int) -> int:
-    """Bytes of one dense float32 ``N x N`` matrix on an ``h x w`` grid (``N = h w``): ``4 N^2``."""
-    n = int(h) * int(w)
-    return n * n * FLOAT32_BYTES
-
-
-def check_transition_memory(h: int, w: int, max_bytes: int = DEFAULT_MAX_TRANSITION_BYTES) -> None:
-    """Refuse a grid whose dense transition matrix exceeds ``max_bytes`` (default 2 GiB; a 64 x 64 grid needs
-    64 MiB, 128 x 128 needs 1 GiB, 153 x 153 is refused). The random walk holds about two such matrices."""
-    need = transition_memory_bytes(h, w)
-    if need > max_bytes:
-        n = int(h) * int(w)
-        raise WsisbenchError(
-            f"random walk on a {h}x{w} grid ({n} nodes) needs a dense {n}x{n} float32 transition matrix of "
-            f"{need / 2**30:.2f} GiB, above the limit of {max_bytes / 2**30:.2f} GiB; downscale the maps "
-            f"(64x64 needs 64 MiB) or raise max_bytes")
-
-
 def _grid_boundary(boundary: torch.Tensor) -> torch.Tensor:
     """[h, w] from a boundary map [h, w], [1, h, w] or [1, 1, h, w]."""
     b = boundary
@@ -271,31 +251,31 @@ def _grid_boundary(boundary: torch.Tensor) -> torch.Tensor:
     return b
 
 
-def boundary_affinity(boundary: torch.Tensor, radius: float,
-                      max_bytes: int = DEFAULT_MAX_TRANSITION_BYTES) -> torch.Tensor:
-    """Dense symmetric float32 affinities [N, N] (``N = h w``, row-major nodes ``y * w + x``) of one boundary map
-    [h, w]: ``a_ij = 1 - max B`` on the segment for ``0 < |x_j - x_i| < radius``, ``a_ii = 1 - B_i``, 0 beyond
-    the radius. ``a_ji`` uses the segment of ``a_ij``, so the matrix is exactly symmetric."""
-    b = _grid_boundary(boundary).detach().float()
+def boundary_affinity(boundary: torch.Tensor, radius: float) -> sparse.csr_array:
+    """Sparse symmetric float64 affinities [N, N] (``N = h w``, row-major nodes ``y * w + x``) of one boundary
+    map [h, w]: ``a_ij = 1 - max B`` on the segment for ``0 < |x_j - x_i| < radius``, ``a_ii = 1 - B_i``, no
+    entry beyond the radius. ``a_ji`` uses the segment of ``a_ij``, so the matrix is exactly symmetric. About
+    ``pi radius^2`` entries per row: 78 at radius 5, so a 500 x 375 image's stride-4 grid takes about 11 MiB."""
+    b = _grid_boundary(boundary).detach().double()
     h, w = b.shape
-    check_transition_memory(h, w, max_bytes)
     offs = pair_offsets(radius)
     a = pair_affinity(b[None, None], offs)[0]  # [P, h, w]
     valid = pair_valid(h, w, offs)
     nodes = torch.arange(h * w).reshape(h, w)
-    out = torch.zeros(h * w, h * w)
+    rows, cols, vals = [nodes.flatten()], [nodes.flatten()], [1.0 - b.flatten()]
     for p, (dy, dx) in enumerate(offs.tolist()):
         src = nodes[valid[p]]
         dst = src + dy * w + dx
-        out[src, dst] = a[p][valid[p]]
-        out[dst, src] = a[p][valid[p]]
-    out.diagonal().copy_(1.0 - b.flatten())
-    return out
+        rows += [src, dst]
+        cols += [dst, src]
+        vals += [a[p][valid[p]]] * 2
+    n = h * w
+    return sparse.csr_array((torch.cat(vals).numpy(), (torch.cat(rows).numpy(), torch.cat(cols).numpy())),
+                            shape=(n, n))
 
 
-def random_walk(cams: torch.Tensor, affinity: torch.Tensor, beta: float = 10.0, iterations: int = 256,
-                boundary: torch.Tensor | None = None,
-                max_bytes: int = DEFAULT_MAX_TRANSITION_BYTES) -> torch.Tensor:
+def random_walk(cams: torch.Tensor, affinity, beta: float = 10.0, iterations: int = 256,
+                boundary: torch.Tensor | None = None) -> torch.Tensor:
     """Propagate class maps by a random walk: ``vec(M*) = (T^T)^t vec(M * (1 - B))``.
 
     ``T = D^-1 A^beta`` is row-stochastic (``A^beta`` element-wise, ``D`` its row sums; a node with no
@@ -304,40 +284,46 @@ def random_walk(cams: torch.Tensor, affinity: torch.Tensor, beta: float = 10.0, 
     itself would average the neighbours' values instead and lose mass.) For a symmetric ``A`` the walk is
     reversible; on a connected component whose nodes have self-loops it converges to the stationary
     distribution, mass proportional to the degree ``d_j`` (uniform where all degrees are equal), and no mass
-    crosses between components. IRNet takes ``t`` a power of two by repeated squaring of ``T``; here ``t``
-    matrix-vector steps give the same ``T^t`` at ``t C N^2`` instead of ``log2(t) N^3`` operations.
+    crosses between components. IRNet takes ``t`` a power of two by repeated squaring of a dense ``T``; here
+    ``t`` sparse matrix-vector steps give the same ``T^t`` in ``O(t C N r^2)`` time and ``O(N r^2)`` memory
+    (scipy, one thread).
 
     Args:
         cams: [C, h, w] non-negative class maps.
-        affinity: [N, N] non-negative affinities, ``N = h w``, row-major nodes (:func:`boundary_affinity`).
+        affinity: [N, N] non-negative affinities, ``N = h w``, row-major nodes: a scipy sparse array
+            (:func:`boundary_affinity`) or a dense tensor.
         beta: the exponent on the affinities (10 in IRNet).
         iterations: the number of steps ``t``.
         boundary: optional [h, w] boundary map in [0, 1]; the maps are multiplied by ``1 - boundary`` first.
-        max_bytes: refuse grids whose ``N x N`` float32 matrix is larger (:func:`check_transition_memory`).
     Returns:
         [C, h, w] propagated maps (float32), with the mass of ``cams * (1 - boundary)`` per class.
     """
     if cams.dim() != 3:
         raise WsisbenchError(f"random_walk expects class maps [C, h, w], got {list(cams.shape)}")
     c, h, w = cams.shape
-    check_transition_memory(h, w, max_bytes)
     n = h * w
+    if torch.is_tensor(affinity):
+        affinity = sparse.csr_array(affinity.detach().double().numpy())
     if tuple(affinity.shape) != (n, n):
         raise WsisbenchError(f"the affinity of a {h}x{w} grid must be [{n}, {n}], got {list(affinity.shape)}")
     if iterations < 0:
         raise WsisbenchError(f"random walk iterations must be >= 0, got {iterations}")
-    if bool((affinity < 0).any()):
+    trans = sparse.csr_array(affinity, dtype=np.float64, copy=True)
+    if bool((trans.data < 0).any()):
         raise WsisbenchError("random walk affinities must be non-negative")
-    trans = affinity.detach().float().pow(beta)
-    isolated = trans.sum(dim=1) <= 0
-    trans.diagonal()[isolated] = 1.0
-    trans /= trans.sum(dim=1, keepdim=True)
-    mass = cams.detach().float().reshape(c, n)
+    trans.data **= beta
+    degree = np.asarray(trans.sum(axis=1)).ravel()
+    isolated = degree <= 0
+    if isolated.any():
+        trans = (trans + sparse.diags_array(isolated.astype(np.float64))).tocsr()
+        degree[isolated] = 1.0
+    trans_t = (sparse.diags_array(1.0 / degree) @ trans).T.tocsr()  # m' = T^T m, one node per row
+    mass = cams.detach().double().reshape(c, n).numpy().T.copy()  # [N, C]
     if boundary is not None:
-        mass = mass * (1.0 - _grid_boundary(boundary).detach().float().reshape(1, n))
+        mass *= 1.0 - _grid_boundary(boundary).detach().double().reshape(n, 1).numpy()
     for _ in range(int(iterations)):
-        mass = mass @ trans
-    return mass.reshape(c, h, w)
+        mass = trans_t @ mass
+    return torch.from_numpy(np.ascontiguousarray(mass.T)).float().reshape(c, h, w)
 
 
 # --------------------------------------------------------------------------------------------- the model

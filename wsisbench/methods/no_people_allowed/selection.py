@@ -62,16 +62,18 @@ def image_label_f1(scores: np.ndarray, targets: np.ndarray, threshold: float = 0
 def holdout_scores(model: torch.nn.Module, samples: list[tuple[str, list[int]]], num_classes: int,
                    device: str) -> tuple[np.ndarray, np.ndarray]:
     """Sigmoid scores [N, K] of ``model`` (a classifier returning logits [1, K]) on ``(img_path, labels)``
-    samples at their own size, and their multi-hot targets [N, K]."""
-    was_training = model.training
-    model.eval()
+    samples at their own size, and their multi-hot targets [N, K]. The caller puts the model in eval mode."""
     scores, targets = [], []
     for path, labels in samples:
         logits = model(model_input(model, mmcv.imread(path), device))
         scores.append(logits.sigmoid()[0].float().cpu().numpy())
         targets.append(multi_hot(labels, num_classes))
-    model.train(was_training)
     return np.stack(scores), np.stack(targets)
+
+
+def segmenter_logits(model):
+    """``x`` [B, 3, h, w] -> the decode head's logits [B, K + 1, h / 4, w / 4] of an mmseg EncoderDecoder."""
+    return lambda x: model.decode_head(model.extract_feat(x))
 
 
 def best_files(metric: str) -> tuple[str, str]:
@@ -191,11 +193,11 @@ class HeldOutMIoUHook(KeepBestHook):
     @torch.no_grad()
     def score(self, net, device: str) -> float:
         confusion = SemanticConfusion(self.num_classes, self.ignore_index, out_of_range="error")
+        head = segmenter_logits(net)
         for img_path, seg_path in self.samples:
             img = mmcv.imread(img_path)
-            logits = net.decode_head(net.extract_feat(model_input(net, img, device)))
-            logits = torch.nn.functional.interpolate(logits, size=img.shape[:2], mode="bilinear",
-                                                     align_corners=False)
+            logits = torch.nn.functional.interpolate(head(model_input(net, img, device)), size=img.shape[:2],
+                                                     mode="bilinear", align_corners=False)
             confusion.update(read_label_png(seg_path), logits[0].argmax(dim=0).to(torch.uint8).cpu().numpy(),
                              name=seg_path)
         miou = confusion.compute()["mIoU"]

@@ -31,9 +31,9 @@ from wsisbench.pipeline.training import WEIGHTS_NAME, load_trained, train_with_r
 from wsisbench.utils.atomic import atomic_write_json, atomic_write_text
 from wsisbench.utils.progress import progress
 
-from .irnet import DEFAULT_MAX_TRANSITION_BYTES, boundary_affinity, random_walk
+from .irnet import boundary_affinity, random_walk
 from .labels import balance_by_downsampling, class_counts, remove_class
-from .selection import HeldOutMIoUHook, ImageLabelF1Hook, keep_best_weights
+from .selection import HeldOutMIoUHook, ImageLabelF1Hook, keep_best_weights, segmenter_logits
 from .tta import tta_predict
 
 #: prepare_labels' artifacts: every prepared label line, the classifier's training part, its held-out tail
@@ -356,7 +356,7 @@ def propagated_label_map(cams: np.ndarray, present: list[int], boundary: torch.T
     map [h, w], as IRNet makes its semantic labels.
 
     The ``present`` classes' CAMs, resized to the boundary grid (area mean) and scaled to [0, 1] per class,
-    are propagated by the random walk (``rw``: ``radius``, ``beta``, ``iterations``, ``max_bytes``; maps
+    are propagated by the random walk (``rw``: ``radius``, ``beta``, ``iterations``; maps
     times ``1 - B`` first), resized back to H x W (bilinear) and divided by their overall maximum; background
     is the constant ``rw['bg_threshold']`` (the paper's "IRNet thr.", 0.3 or 0.5) and each pixel takes the
     argmax.
@@ -367,10 +367,9 @@ def propagated_label_map(cams: np.ndarray, present: list[int], boundary: torch.T
     grid = tuple(boundary.shape)
     maps = F.adaptive_avg_pool2d(torch.from_numpy(np.ascontiguousarray(cams[present]))[None], grid)[0]
     maps = maps / maps.flatten(1).amax(dim=1).clamp(min=1e-5)[:, None, None]
-    max_bytes = int(rw.get("max_bytes", DEFAULT_MAX_TRANSITION_BYTES))
-    affinity = boundary_affinity(boundary, float(rw["radius"]), max_bytes=max_bytes)
+    affinity = boundary_affinity(boundary, float(rw["radius"]))
     walked = random_walk(maps, affinity, beta=float(rw["beta"]), iterations=int(rw["iterations"]),
-                         boundary=boundary, max_bytes=max_bytes)
+                         boundary=boundary)
     up = F.interpolate(walked[None], size=(h_img, w_img), mode="bilinear", align_corners=False)[0]
     up = up / up.max().clamp(min=1e-5)
     scores = torch.cat([torch.full((1, h_img, w_img), float(rw["bg_threshold"])), up])
@@ -541,11 +540,6 @@ def train_segmenter(ctx: RunContext, out_dir: Path) -> dict:
 
 
 # ---------------------------------------------------------------- segment (Step 3's output)
-def segmenter_logits(model):
-    """``x`` [B, 3, h, w] -> the decode head's logits [B, K + 1, h / 4, w / 4] of an mmseg EncoderDecoder."""
-    return lambda x: model.decode_head(model.extract_feat(x))
-
-
 def segment(ctx: RunContext, out_dir: Path) -> dict:
     """Step 3's label maps of the val images (``val/<id>.png``): the argmax of the segmenter's softmax, with
     TTA (the mean over horizontal flip x scales 0.5 / 1 / 2) when ``segmenter.tta.enabled``."""
