@@ -181,6 +181,21 @@ def test_strong_augmentation_keeps_shape_and_dtype_and_is_seeded():
     assert TRANSFORMS.get("StrongAugment") is StrongAugment
 
 
+def test_strong_augmentation_without_its_own_seed_follows_the_process_seed():
+    """The training Runner seeds numpy; unseeded albumentations would draw fresh entropy on every run."""
+    img = (np.random.default_rng(0).random((48, 64, 3)) * 255).astype(np.uint8)
+
+    def draws(process_seed: int) -> list[np.ndarray]:
+        np.random.seed(process_seed)
+        aug = StrongAugment(p=0.5)
+        return [aug(dict(img=img.copy()))["img"] for _ in range(4)]
+
+    first, again, other = draws(3), draws(3), draws(4)
+    assert all(np.array_equal(x, y) for x, y in zip(first, again))
+    assert not all(np.array_equal(x, y) for x, y in zip(first, other))
+    assert not all(np.array_equal(first[0], x) for x in first[1:])
+
+
 def test_image_label_f1():
     targets = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0]])
     assert image_label_f1(targets.astype(float), targets) == 1.0

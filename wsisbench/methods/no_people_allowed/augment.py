@@ -10,6 +10,7 @@ loads it; the colour operations act per channel, so the channel order does not m
 """
 from __future__ import annotations
 
+import random
 import warnings
 
 import numpy as np
@@ -21,8 +22,9 @@ from wsisbench.registry import TRANSFORMS
 def strong_augmentation(p: float = 0.5, shift_limit: float = 0.0625, scale_limit: float = 0.1,
                         rotate_limit: int = 45, noise_std: tuple[float, float] = (0.012, 0.028),
                         blur_limit: int = 5, rgb_shift: int = 20, seed: int | None = None):
-    """An ``albumentations.Compose`` of the seven operations; ``seed``: its own random stream (None: the
-    process's ``random`` / ``numpy`` state, which the training Runner initialises from the run's seed)."""
+    """An ``albumentations.Compose`` of the seven operations; ``seed``: its own random stream (None:
+    albumentations draws fresh entropy, so the draws differ from run to run; :class:`StrongAugment` then
+    reseeds it from the process's numpy state for every image)."""
     import albumentations as A
     import cv2
 
@@ -50,7 +52,9 @@ class StrongAugment(BaseTransform):
     """results['img'] uint8 [H, W, 3] -> the augmented image, same shape and dtype (image-level labels are not
     touched: every operation keeps the objects in the image, up to what a shift or rotation moves out).
 
-    Args: as :func:`strong_augmentation`.
+    Args: as :func:`strong_augmentation`. With ``seed=None`` each image's draws come from one generator
+    seeded by the process's numpy state, which the training Runner seeds from the run's seed (and each
+    data-loader worker from it), so a run is reproducible; albumentations would otherwise draw fresh entropy.
     """
 
     def __init__(self, p: float = 0.5, shift_limit: float = 0.0625, scale_limit: float = 0.1,
@@ -58,9 +62,13 @@ class StrongAugment(BaseTransform):
                  rgb_shift: int = 20, seed: int | None = None):
         self.compose = strong_augmentation(p, shift_limit, scale_limit, rotate_limit, tuple(noise_std),
                                            blur_limit, rgb_shift, seed)
+        self.follow_process_seed = seed is None
 
     def transform(self, results: dict) -> dict:
         img = results["img"]
+        if self.follow_process_seed:  # one shared generator, so the seven operations' draws are independent
+            draw = int(np.random.randint(0, 2**31 - 1))
+            self.compose.set_random_state(np.random.default_rng(draw), random.Random(draw))
         out = self.compose(image=np.ascontiguousarray(img))["image"]
         results["img"] = out.astype(img.dtype, copy=False)
         results["img_shape"] = out.shape[:2]

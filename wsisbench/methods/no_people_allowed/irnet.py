@@ -21,6 +21,7 @@ counted once). Pair tensors are ``[B, P, h, w]``: entry ``[b, p, y, x]`` is the 
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -286,7 +287,7 @@ def random_walk(cams: torch.Tensor, affinity, beta: float = 10.0, iterations: in
     distribution, mass proportional to the degree ``d_j`` (uniform where all degrees are equal), and no mass
     crosses between components. IRNet takes ``t`` a power of two by repeated squaring of a dense ``T``; here
     ``t`` sparse matrix-vector steps give the same ``T^t`` in ``O(t C N r^2)`` time and ``O(N r^2)`` memory
-    (scipy, one thread).
+    (the matrix built with scipy, the steps by torch's sparse CSR product in float64).
 
     Args:
         cams: [C, h, w] non-negative class maps.
@@ -318,12 +319,17 @@ def random_walk(cams: torch.Tensor, affinity, beta: float = 10.0, iterations: in
         trans = (trans + sparse.diags_array(isolated.astype(np.float64))).tocsr()
         degree[isolated] = 1.0
     trans_t = (sparse.diags_array(1.0 / degree) @ trans).T.tocsr()  # m' = T^T m, one node per row
-    mass = cams.detach().double().reshape(c, n).numpy().T.copy()  # [N, C]
+    with warnings.catch_warnings():  # torch calls its sparse CSR layout beta; its product is exact here
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        step = torch.sparse_csr_tensor(torch.from_numpy(trans_t.indptr.astype(np.int64)),
+                                       torch.from_numpy(trans_t.indices.astype(np.int64)),
+                                       torch.from_numpy(trans_t.data), size=(n, n), check_invariants=True)
+    mass = cams.detach().double().reshape(c, n).t().contiguous()  # [N, C]
     if boundary is not None:
-        mass *= 1.0 - _grid_boundary(boundary).detach().double().reshape(n, 1).numpy()
+        mass = mass * (1.0 - _grid_boundary(boundary).detach().double().reshape(n, 1))
     for _ in range(int(iterations)):
-        mass = trans_t @ mass
-    return torch.from_numpy(np.ascontiguousarray(mass.T)).float().reshape(c, h, w)
+        mass = step @ mass
+    return mass.t().float().reshape(c, h, w).contiguous()
 
 
 # --------------------------------------------------------------------------------------------- the model
