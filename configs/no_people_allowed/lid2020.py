@@ -56,8 +56,10 @@ train = dict(
 )
 select = dict(enabled=True, interval=4560, threshold=0.5, average='macro')   # every epoch
 
+# CAMs at 4 scales with flip; kept for Step 2 on IRNet's stride-4 grid too (float32, about 94 KB for two
+# classes of a 500 x 375 image, so some 8 GB for the train and val images of LID 2020).
 cams = dict(splits=('train', 'val'), scales=(1.0, 0.5, 1.5, 2.0), flip=True, score_threshold=0.5,
-            bg_threshold=0.3, val_labels='predicted', num_qualitative=4)
+            bg_threshold=0.3, val_labels='predicted', num_qualitative=4, walk_stride=4)
 crf = dict(enabled=True, iterations=10, scale_factor=1.0, gaussian_sxy=3.0, gaussian_compat=3.0,
            bilateral_sxy=80.0, bilateral_srgb=13.0, bilateral_compat=10.0)
 

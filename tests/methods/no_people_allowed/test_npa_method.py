@@ -251,14 +251,14 @@ def test_propagated_label_map_stays_behind_the_boundary():
     boundary = torch.zeros(8, 8)
     boundary[:, 4] = 1.0                                 # a wall on the 8 x 8 grid (image columns 16-19)
     rw = dict(radius=3.0, beta=10.0, iterations=64, bg_threshold=0.05)
-    labels = propagated_label_map(cams, [2], boundary, rw)
+    labels = propagated_label_map(cams[[2]], [2], boundary, (32, 32), rw)
     assert labels.shape == (32, 32) and set(np.unique(labels)) <= {0, 3}
     assert (labels[:, 22:] == 0).all()                   # nothing crosses the wall
     assert (labels[:, :12] == 3).mean() > 0.9            # the left side fills up
-    no_wall = propagated_label_map(cams, [2], torch.zeros(8, 8), rw)
+    no_wall = propagated_label_map(cams[[2]], [2], torch.zeros(8, 8), (32, 32), rw)
     assert (no_wall[:, 22:] == 3).any()                  # without the wall the class does cross
-    assert (propagated_label_map(cams, [], boundary, rw) == 0).all()
-    high = propagated_label_map(cams, [2], boundary, dict(rw, bg_threshold=0.9))
+    assert (propagated_label_map(cams[[]], [], boundary, (32, 32), rw) == 0).all()
+    high = propagated_label_map(cams[[2]], [2], boundary, (32, 32), dict(rw, bg_threshold=0.9))
     assert (high == 3).sum() < (labels == 3).sum()       # a higher IRNet threshold leaves more background
 
 

@@ -158,7 +158,8 @@ def test_boundary_loss_prefers_the_true_class_edges():
 
 
 def test_random_walk_keeps_mass_in_its_block_and_spreads_it_uniformly():
-    # 2 x 4 grid = 8 nodes; each row is a ring of 4 with self-loops; no edge between the rows
+    # 2 x 4 grid = 8 nodes; each row is a ring of 4 with self-loops (every node has the same degree, so
+    # the walk keeps each class's total mass); no edge between the rows
     affinity = torch.zeros(8, 8)
     for block in (range(0, 4), range(4, 8)):
         nodes = list(block)
@@ -175,33 +176,53 @@ def test_random_walk_keeps_mass_in_its_block_and_spreads_it_uniformly():
     torch.testing.assert_close(random_walk(out, affinity, beta=10.0, iterations=1), out)  # a fixed point
 
 
+def test_random_walk_averages_neighbours_and_keeps_the_degree_weighted_mass():
+    # a path of 3 nodes with self-loops: degrees 2, 3, 2 (beta 1); one step averages each node's neighbours
+    affinity = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 1.0]])
+    cams = torch.tensor([[[6.0, 0.0, 0.0]]])
+    out = random_walk(cams, affinity, beta=1.0, iterations=1)
+    torch.testing.assert_close(out, torch.tensor([[[3.0, 2.0, 0.0]]]))
+    degree = affinity.sum(dim=0)
+    for steps in (1, 5, 50):
+        out = random_walk(cams, affinity, beta=1.0, iterations=steps)
+        torch.testing.assert_close((out * degree).sum(), (cams * degree).sum())
+        assert out.max() <= cams.max() and out.min() >= cams.min()  # a mean never leaves the range
+    torch.testing.assert_close(out, torch.full((1, 1, 3), 12.0 / 7.0))  # the degree-weighted mean, 2 * 6 / 7
+
+
 def test_random_walk_on_boundary_affinities_stops_at_the_wall():
     boundary = torch.zeros(6, 7)
     boundary[:, 3] = 1.0
     affinity = boundary_affinity(boundary, radius=3)
     assert (affinity != affinity.T).nnz == 0
-    torch.testing.assert_close(torch.from_numpy(affinity.diagonal()), 1.0 - boundary.flatten().double())
+    torch.testing.assert_close(torch.from_numpy(affinity.diagonal()), torch.ones(42, dtype=torch.float64))
     affinity = torch.from_numpy(affinity.toarray())
     left = torch.zeros(6, 7, dtype=torch.bool)
     left[:, :3] = True
+    right = torch.zeros(6, 7, dtype=torch.bool)
+    right[:, 4:] = True
     assert affinity[left.flatten()][:, (~left).flatten()].abs().max() == 0  # nothing crosses the wall
     cams = torch.rand(3, 6, 7, generator=torch.Generator().manual_seed(1))
     out = random_walk(cams, affinity, beta=10.0, iterations=300, boundary=boundary)
     kept = cams * (1.0 - boundary)
-    torch.testing.assert_close(out.sum(dim=(1, 2)), kept.sum(dim=(1, 2)))
-    torch.testing.assert_close(out[:, left].sum(dim=1), kept[:, left].sum(dim=1))
+    degree = (affinity ** 10.0).sum(dim=0).reshape(6, 7).float()
+    for side in (left, right):  # each side converges to its own degree-weighted mean
+        mean = (kept[:, side] * degree[side]).sum(dim=1) / degree[side].sum()
+        torch.testing.assert_close(out[:, side], mean[:, None].expand(-1, int(side.sum())))
     assert out[:, :, 3].abs().max() == 0
     torch.testing.assert_close(random_walk(out, affinity, beta=10.0, iterations=1), out)
 
 
-def test_sparse_random_walk_equals_the_dense_matrix_power():
+def test_sparse_random_walk_equals_irnets_dense_matrix_power():
     gen = torch.Generator().manual_seed(2)
     boundary = torch.rand(9, 11, generator=gen) ** 3
     affinity = boundary_affinity(boundary, radius=4)
     cams = torch.rand(2, 9, 11, generator=gen)
     dense = torch.from_numpy(affinity.toarray()) ** 10.0
-    trans = dense / dense.sum(dim=1, keepdim=True)
-    expected = (cams.double() * (1.0 - boundary.double())).reshape(2, -1) @ torch.linalg.matrix_power(trans, 64)
+    trans = dense / dense.sum(dim=0, keepdim=True)  # IRNet: columns sum to 1, maps as rows: x @ T
+    for _ in range(6):  # squared 6 times: 64 steps
+        trans = trans @ trans
+    expected = (cams.double() * (1.0 - boundary.double())).reshape(2, -1) @ trans
     out = random_walk(cams, affinity, beta=10.0, iterations=64, boundary=boundary)
     torch.testing.assert_close(out, expected.float().reshape(2, 9, 11))
     torch.testing.assert_close(random_walk(cams, torch.from_numpy(affinity.toarray()), iterations=64,

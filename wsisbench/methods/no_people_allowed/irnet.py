@@ -12,12 +12,12 @@ counted once). Pair tensors are ``[B, P, h, w]``: entry ``[b, p, y, x]`` is the 
 - Affinity from boundaries: ``a_ij = 1 - max_{k on the segment [x_i, x_j]} B(x_k)``. The segment is the
   closed one (both ends included), sampled at ``n + 1`` points ``x_i + round(t (x_j - x_i))``,
   ``t = 0, 1/n, ..., 1``, ``n = max(|dy|, |dx|)``: consecutive points are 8-neighbours, so the segment
-  cannot step over a boundary one pixel thick. ``a_ii = 1 - B(x_i)``.
+  cannot step over a boundary one pixel thick. ``a_ii = 1`` (a self-loop, as in IRNet).
 - Affinity labels from a pseudo-label map (0 background, 1.. classes, ``ignore_index`` unknown): positive
   foreground pairs (same class, not background), positive background pairs, negative pairs (different
   classes); a pair with an unknown end is none of these.
-- Random walk: ``T = D^-1 A^beta`` (row-stochastic); CAMs times ``1 - B`` are propagated with ``T^T``
-  (see :func:`random_walk` for why this direction).
+- Random walk: CAMs times ``1 - B`` propagated by ``T = D^-1 A^beta`` (``D`` the degrees): each step
+  replaces a node's value by the affinity-weighted mean of its neighbours' (see :func:`random_walk`).
 """
 from __future__ import annotations
 
@@ -254,8 +254,8 @@ def _grid_boundary(boundary: torch.Tensor) -> torch.Tensor:
 
 def boundary_affinity(boundary: torch.Tensor, radius: float) -> sparse.csr_array:
     """Sparse symmetric float64 affinities [N, N] (``N = h w``, row-major nodes ``y * w + x``) of one boundary
-    map [h, w]: ``a_ij = 1 - max B`` on the segment for ``0 < |x_j - x_i| < radius``, ``a_ii = 1 - B_i``, no
-    entry beyond the radius. ``a_ji`` uses the segment of ``a_ij``, so the matrix is exactly symmetric. About
+    map [h, w]: ``a_ij = 1 - max B`` on the segment for ``0 < |x_j - x_i| < radius``, ``a_ii = 1`` (as in
+    IRNet), no entry beyond the radius. ``a_ji`` uses the segment of ``a_ij``, so the matrix is exactly symmetric. About
     ``pi radius^2`` entries per row: 78 at radius 5, so a 500 x 375 image's stride-4 grid takes about 11 MiB."""
     b = _grid_boundary(boundary).detach().double()
     h, w = b.shape
@@ -263,7 +263,7 @@ def boundary_affinity(boundary: torch.Tensor, radius: float) -> sparse.csr_array
     a = pair_affinity(b[None, None], offs)[0]  # [P, h, w]
     valid = pair_valid(h, w, offs)
     nodes = torch.arange(h * w).reshape(h, w)
-    rows, cols, vals = [nodes.flatten()], [nodes.flatten()], [1.0 - b.flatten()]
+    rows, cols, vals = [nodes.flatten()], [nodes.flatten()], [torch.ones(h * w, dtype=b.dtype)]
     for p, (dy, dx) in enumerate(offs.tolist()):
         src = nodes[valid[p]]
         dst = src + dy * w + dx
@@ -277,17 +277,19 @@ def boundary_affinity(boundary: torch.Tensor, radius: float) -> sparse.csr_array
 
 def random_walk(cams: torch.Tensor, affinity, beta: float = 10.0, iterations: int = 256,
                 boundary: torch.Tensor | None = None) -> torch.Tensor:
-    """Propagate class maps by a random walk: ``vec(M*) = (T^T)^t vec(M * (1 - B))``.
+    """Propagate class maps by IRNet's random walk: ``vec(M*) = T^t vec(M * (1 - B))``.
 
-    ``T = D^-1 A^beta`` is row-stochastic (``A^beta`` element-wise, ``D`` its row sums; a node with no
-    affinity at all gets a self-loop). Each node sends its mass to its neighbours in the proportions of its
-    row, ``m'_j = sum_i m_i T_ij``, which keeps each class's total mass: ``sum_j m'_j = sum_i m_i``. (``T``
-    itself would average the neighbours' values instead and lose mass.) For a symmetric ``A`` the walk is
-    reversible; on a connected component whose nodes have self-loops it converges to the stationary
-    distribution, mass proportional to the degree ``d_j`` (uniform where all degrees are equal), and no mass
-    crosses between components. IRNet takes ``t`` a power of two by repeated squaring of a dense ``T``; here
-    ``t`` sparse matrix-vector steps give the same ``T^t`` in ``O(t C N r^2)`` time and ``O(N r^2)`` memory
-    (the matrix built with scipy, the steps by torch's sparse CSR product in float64).
+    ``T = D^-1 (A^beta)^T`` (``A^beta`` element-wise, ``D`` its column sums; a node with no affinity at all
+    gets a self-loop): each step replaces a node's value by the affinity-weighted mean of its neighbours'
+    values, ``m'_j = sum_i m_i a_ij^beta / sum_i a_ij^beta``, IRNet's ``x @ (A / A.sum(0))``. Values stay
+    within the range of the start, nothing crosses between components, and on a connected component with
+    self-loops the maps converge to a constant. For a symmetric ``A`` the degree-weighted mass
+    ``sum_j d_j m_j`` is kept, so the total mass is kept where the nodes reached have equal degrees. (The
+    transpose, each node sending its mass to its neighbours, would keep the total mass but gather it where
+    degrees are high, in the large smooth regions, mostly background.) IRNet takes ``t`` a power of two by
+    repeated squaring of a dense ``T``; here ``t`` sparse matrix-vector steps give the same ``T^t`` in
+    ``O(t C N r^2)`` time and ``O(N r^2)`` memory (the matrix built with scipy, the steps by torch's sparse
+    CSR product in float64).
 
     Args:
         cams: [C, h, w] non-negative class maps.
@@ -297,7 +299,7 @@ def random_walk(cams: torch.Tensor, affinity, beta: float = 10.0, iterations: in
         iterations: the number of steps ``t``.
         boundary: optional [h, w] boundary map in [0, 1]; the maps are multiplied by ``1 - boundary`` first.
     Returns:
-        [C, h, w] propagated maps (float32), with the mass of ``cams * (1 - boundary)`` per class.
+        [C, h, w] propagated maps (float32).
     """
     if cams.dim() != 3:
         raise WsisbenchError(f"random_walk expects class maps [C, h, w], got {list(cams.shape)}")
@@ -313,23 +315,24 @@ def random_walk(cams: torch.Tensor, affinity, beta: float = 10.0, iterations: in
     if bool((trans.data < 0).any()):
         raise WsisbenchError("random walk affinities must be non-negative")
     trans.data **= beta
-    degree = np.asarray(trans.sum(axis=1)).ravel()
+    degree = np.asarray(trans.sum(axis=0)).ravel()  # column sums: the weights a node averages over
     isolated = degree <= 0
     if isolated.any():
         trans = (trans + sparse.diags_array(isolated.astype(np.float64))).tocsr()
         degree[isolated] = 1.0
-    trans_t = (sparse.diags_array(1.0 / degree) @ trans).T.tocsr()  # m' = T^T m, one node per row
+    trans_t = (sparse.diags_array(1.0 / degree) @ trans.T).tocsr()  # m' = T m, one node per row
+    trans_t.sort_indices()  # torch's CSR layout wants sorted columns in each row
     with warnings.catch_warnings():  # torch calls its sparse CSR layout beta; its product is exact here
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         step = torch.sparse_csr_tensor(torch.from_numpy(trans_t.indptr.astype(np.int64)),
                                        torch.from_numpy(trans_t.indices.astype(np.int64)),
                                        torch.from_numpy(trans_t.data), size=(n, n), check_invariants=True)
-    mass = cams.detach().double().reshape(c, n).t().contiguous()  # [N, C]
+    values = cams.detach().double().reshape(c, n).t().contiguous()  # [N, C]
     if boundary is not None:
-        mass = mass * (1.0 - _grid_boundary(boundary).detach().double().reshape(n, 1))
+        values = values * (1.0 - _grid_boundary(boundary).detach().double().reshape(n, 1))
     for _ in range(int(iterations)):
-        mass = step @ mass
-    return mass.t().float().reshape(c, h, w).contiguous()
+        values = step @ values
+    return values.t().float().reshape(c, h, w).contiguous()
 
 
 # --------------------------------------------------------------------------------------------- the model

@@ -6,7 +6,8 @@ Stages (one run scores all three steps on val):
     cams_crf            CAMs of the train and val images, refined by the dense CRF -> label maps (Step 1)
     evaluate_step1      semantic mIoU / mAcc / aAcc of Step 1 on the val split (``val_step1``)
     train_irnet         IRNet's boundary and displacement branches on the confident train images' Step 1 maps
-    random_walk_labels  CAMs propagated by the random walk on IRNet's boundaries -> label maps (Step 2)
+    random_walk_labels  cams_crf's strided CAMs propagated by the random walk on IRNet's boundaries -> label
+                        maps (Step 2)
     evaluate_step2      Step 2 on val (``val_step2``)
     (person variant, ``person.enabled``: train_person_classifier, a binary person classifier, and person_labels,
     its CAM merged into Step 2's train maps)
@@ -49,7 +50,7 @@ class NoPeopleAllowed(Method):
             Stage("train_irnet", stages.train_irnet, "IRNet on the confident train images' Step 1 maps",
                   inputs=("cams_crf",), resumable=True, share=stages.irnet_share),
             Stage("random_walk_labels", stages.random_walk_labels, "random walk of the CAMs on IRNet's boundaries",
-                  inputs=("prepare_labels", "train_classifier", "train_irnet"), share=stages.random_walk_share),
+                  inputs=("prepare_labels", "cams_crf", "train_irnet"), share=stages.random_walk_share),
             Stage("evaluate_step2", stages.evaluate_step2, "Step 2 semantic mIoU on the val split",
                   inputs=("random_walk_labels",)),
             *person,

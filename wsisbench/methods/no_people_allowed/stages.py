@@ -44,6 +44,8 @@ REPORT = "report.json"
 #: the label-map folders (one per split) of cams_crf, random_walk_labels and segment; class scores of the train
 #: images (cams_crf); the images IRNet trains on (train_irnet)
 STEP_DIRS = {"train": "train", "val": "val"}
+#: cams_crf's CAMs on the random walk's grid, ``strided/<split>/<id>.npz``, read by random_walk_labels
+STRIDED_DIR = "strided"
 TRAIN_SCORES = "train_scores.json"
 CONFIDENT = "confident.txt"
 PERSON_LIST = "person.txt"
@@ -237,9 +239,20 @@ def _crf_kwargs(cfg) -> dict | None:
     return None if not crf.pop("enabled", True) else crf
 
 
+def keep_strided_cams(path: Path, cams: np.ndarray, present: list[int], stride: int) -> None:
+    """Save the ``present`` classes' CAMs [K, H, W] area-pooled to the ``ceil(H / stride) x ceil(W / stride)``
+    grid (IRNet's stride-4 CAMs), as ``.npz`` with ``classes`` int64 [P] and ``cams`` float32 [P, h, w]."""
+    h, w = cams.shape[1:]
+    grid = (math.ceil(h / stride), math.ceil(w / stride))
+    pooled = F.adaptive_avg_pool2d(torch.from_numpy(np.ascontiguousarray(cams[present]))[None], grid)[0]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, classes=np.asarray(present, np.int64), cams=pooled.numpy().astype(np.float32))
+
+
 def cams_crf(ctx: RunContext, out_dir: Path) -> dict:
     """CAMs of the prepared train images (their prepared labels) and of the val images, refined by the dense
-    CRF, as label PNGs ``train/<id>.png`` and ``val/<id>.png``.
+    CRF, as label PNGs ``train/<id>.png`` and ``val/<id>.png``; the same classes' CAMs on the random walk's
+    grid (stride ``cams.walk_stride``, 4 as in IRNet) as ``strided/<split>/<id>.npz`` for Step 2.
 
     Val classes: ``cams.val_labels='predicted'`` (default) takes those with sigmoid score >= ``score_threshold``
     (at least the best one); ``'gt'`` the ground-truth image labels (an upper bound on the classification).
@@ -267,6 +280,8 @@ def cams_crf(ctx: RunContext, out_dir: Path) -> dict:
             target = folder / f"{s['img_id']}.png"
             target.parent.mkdir(parents=True, exist_ok=True)
             write_label_png(target, labels)
+            keep_strided_cams(out_dir / STRIDED_DIR / STEP_DIRS[split] / f"{s['img_id']}.npz", cams, present,
+                              int(cam_cfg.get("walk_stride", 4)))
             if split == "train":
                 train_scores[s["img_id"]] = {names[c]: float(scores[c]) for c in present}
             elif len(qualitative) < cam_cfg.get("num_qualitative", 4) and ctx.is_main:
@@ -351,21 +366,24 @@ def irnet_boundary(model, img_bgr: np.ndarray, device: str) -> torch.Tensor:
     return ((boundary[0, 0] + boundary[1, 0].flip(-1)) / 2).float().cpu()
 
 
-def propagated_label_map(cams: np.ndarray, present: list[int], boundary: torch.Tensor, rw: dict) -> np.ndarray:
-    """Step 2's label map uint8 [H, W] (0 background, c + 1 class c) from raw CAMs [K, H, W] and a boundary
-    map [h, w], as IRNet makes its semantic labels.
+def propagated_label_map(cams: np.ndarray, classes: list[int], boundary: torch.Tensor, size: tuple[int, int],
+                         rw: dict) -> np.ndarray:
+    """Step 2's label map uint8 [H, W] (0 background, c + 1 class c) of an image of ``size`` (H, W), from the
+    CAMs [P, h, w] of its ``classes`` (one map per class, in that order, at any resolution) and a boundary map
+    [h', w'], as IRNet makes its semantic labels.
 
-    The ``present`` classes' CAMs, resized to the boundary grid (area mean) and scaled to [0, 1] per class,
-    are propagated by the random walk (``rw``: ``radius``, ``beta``, ``iterations``; maps
-    times ``1 - B`` first), resized back to H x W (bilinear) and divided by their overall maximum; background
-    is the constant ``rw['bg_threshold']`` (the paper's "IRNet thr.", 0.3 or 0.5) and each pixel takes the
-    argmax.
+    The CAMs, area-pooled to the boundary grid (unchanged when already on it) and scaled to [0, 1] per class,
+    are propagated by the random walk (``rw``: ``radius``, ``beta``, ``iterations``; maps times ``1 - B``
+    first), resized to H x W (bilinear) and divided by their overall maximum; background is the constant
+    ``rw['bg_threshold']`` (the paper's "IRNet thr.", 0.3 or 0.5) and each pixel takes the argmax.
     """
-    h_img, w_img = cams.shape[1:]
-    if not present:
+    h_img, w_img = size
+    if not len(classes):
         return np.zeros((h_img, w_img), np.uint8)
+    if len(cams) != len(classes):
+        raise WsisbenchError(f"propagated_label_map: {len(cams)} CAMs for {len(classes)} classes")
     grid = tuple(boundary.shape)
-    maps = F.adaptive_avg_pool2d(torch.from_numpy(np.ascontiguousarray(cams[present]))[None], grid)[0]
+    maps = F.adaptive_avg_pool2d(torch.from_numpy(np.ascontiguousarray(cams))[None], grid)[0]
     maps = maps / maps.flatten(1).amax(dim=1).clamp(min=1e-5)[:, None, None]
     affinity = boundary_affinity(boundary, float(rw["radius"]))
     walked = random_walk(maps, affinity, beta=float(rw["beta"]), iterations=int(rw["iterations"]),
@@ -373,16 +391,25 @@ def propagated_label_map(cams: np.ndarray, present: list[int], boundary: torch.T
     up = F.interpolate(walked[None], size=(h_img, w_img), mode="bilinear", align_corners=False)[0]
     up = up / up.max().clamp(min=1e-5)
     scores = torch.cat([torch.full((1, h_img, w_img), float(rw["bg_threshold"])), up])
-    lookup = np.array([0] + [c + 1 for c in present], dtype=np.uint8)
+    lookup = np.array([0] + [c + 1 for c in classes], dtype=np.uint8)
     return lookup[scores.argmax(dim=0).numpy()]
+
+
+def read_strided_cams(path: Path) -> tuple[np.ndarray, list[int]]:
+    """``(cams float32 [P, h, w], classes)`` written by :func:`keep_strided_cams`."""
+    if not path.is_file():
+        raise WsisbenchError(f"{path}: missing; cams_crf keeps the CAMs of the splits in cams.splits only")
+    with np.load(path) as data:
+        return data["cams"], [int(c) for c in data["classes"]]
 
 
 def random_walk_labels(ctx: RunContext, out_dir: Path) -> dict:
     """Step 2's label maps of the prepared train images and of the val images (``train/<id>.png``,
-    ``val/<id>.png``): the classifier's CAMs of the classes :func:`present_classes` picks, propagated by the
-    random walk on IRNet's boundary affinities (:func:`propagated_label_map`; config ``random_walk``)."""
+    ``val/<id>.png``): the strided CAMs cams_crf kept (the classes :func:`present_classes` picked),
+    propagated by the random walk on IRNet's boundary affinities (:func:`propagated_label_map`; config
+    ``random_walk``)."""
     cfg = ctx.cfg
-    classifier = load_trained(model_cfg(ctx), ctx.artifact("train_classifier", WEIGHTS_NAME), ctx.device)
+    strided = ctx.artifact("cams_crf", STRIDED_DIR)
     irnet = load_trained(irnet_model_cfg(ctx), ctx.artifact("train_irnet", WEIGHTS_NAME), ctx.device)
     rw = cfg.random_walk
     profile: dict = {"irnet_bg_threshold": float(rw.bg_threshold), "random_walk_beta": float(rw.beta),
@@ -394,10 +421,8 @@ def random_walk_labels(ctx: RunContext, out_dir: Path) -> dict:
         start = time.perf_counter()
         for s in progress(ctx.shard(samples), desc=f"random walk {split}", disable=not ctx.is_main):
             img = mmcv.imread(s["img_path"])
-            cams, scores = image_cams(classifier, img, scales=cfg.cams.scales, flip=cfg.cams.flip,
-                                      device=ctx.device)
-            boundary = irnet_boundary(irnet, img, ctx.device)
-            labels = propagated_label_map(cams, present_classes(split, s, scores, cfg.cams), boundary, rw)
+            cams, classes = read_strided_cams(strided / STEP_DIRS[split] / f"{s['img_id']}.npz")
+            labels = propagated_label_map(cams, classes, irnet_boundary(irnet, img, ctx.device), img.shape[:2], rw)
             target = folder / f"{s['img_id']}.png"
             target.parent.mkdir(parents=True, exist_ok=True)
             write_label_png(target, labels)
