@@ -72,8 +72,8 @@ def irnet_share(cfg) -> dict:
     return training_share(cfg, irnet=cfg.irnet)
 
 
-def random_walk_share(cfg) -> dict:
-    return training_share(cfg, random_walk=cfg.random_walk, cams=cfg.cams)
+def random_walk_share(cfg) -> dict:  # the CAMs it walks come from cams_crf, an input (its content is in the key)
+    return training_share(cfg, random_walk=cfg.random_walk)
 
 
 def segmenter_share(cfg) -> dict:
