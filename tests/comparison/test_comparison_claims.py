@@ -148,6 +148,20 @@ def test_swapping_sides_keeps_or_flips_the_verdict(quality_bad, expected):
     assert swapped.difference.low == -v.difference.high and swapped.difference.high == -v.difference.low
 
 
+def test_fewer_than_three_seeds_on_a_side_keep_the_verdict_inconclusive():
+    rng = np.random.default_rng(0)
+    difficulty = rng.uniform(0, 0.4, 60)
+    good = [in_memory_run("m", "good", s, random_semantic(rng, difficulty, 0.8)) for s in range(3)]
+    bad = [in_memory_run("m", "bad", s, random_semantic(rng, difficulty, 0.6)) for s in range(3)]
+    decided = evaluate_claim(_claim(), index_run_sets(in_memory_sets(good + bad)), replicates=300,
+                             check_presets=False)
+    assert decided.verdict == "reproduced" and not any("seeds" in n for n in decided.notes)
+    held = evaluate_claim(_claim(), index_run_sets(in_memory_sets(good + bad[:2])), replicates=300,
+                          check_presets=False)
+    assert held.verdict == "inconclusive" and held.difference.low > 0   # the interval alone would reproduce it
+    assert any(n.startswith("3/2 seeds") and "reproduced" in n for n in held.notes)
+
+
 def test_claims_without_runs_are_not_run_and_say_which_side():
     rng = np.random.default_rng(1)
     runs = [in_memory_run("m", "good", 0, random_semantic(rng, rng.uniform(0, 0.4, 10)))]

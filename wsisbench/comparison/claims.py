@@ -32,6 +32,9 @@ from .bootstrap import DEFAULT_REPLICATES, Difference, paired_difference
 from .runsets import RunSet
 
 VERDICTS = ("reproduced", "contradicted", "inconclusive", "not run")
+#: the fewest seeds a side needs for a claim to be decided (the protocol in docs/claims.md); with fewer, the
+#: interval is still computed and shown, and the verdict stays inconclusive
+MIN_SEEDS = 3
 
 
 def verdict_for(low: float | None, high: float | None, direction: str, margin: float | None = None) -> str:
@@ -131,8 +134,14 @@ def evaluate_claim(claim: Claim, index: dict[tuple[str, str], list[RunSet]],
                                 notes + [f"{rs.label} runs lack metric {side.metric!r} ({lacking[0]})"])
     diff = paired_difference(left, right, claim.left.metric, claim.right.metric, replicates, bootstrap_seed)
     margin = claim.margin / 100.0 if claim.margin is not None else None  # percent points -> result.json fractions
-    return ClaimVerdict(claim, verdict_for(diff.low, diff.high, claim.direction, margin), diff, left, right,
-                        notes + diff.notes)
+    verdict = verdict_for(diff.low, diff.high, claim.direction, margin)
+    few = len(left.seeds) < MIN_SEEDS or len(right.seeds) < MIN_SEEDS
+    if few:
+        notes.append(f"{len(left.seeds)}/{len(right.seeds)} seeds: a claim is decided on at least {MIN_SEEDS} per "
+                     f"side, so the verdict stays inconclusive" + (f" (the interval alone says {verdict})"
+                                                                    if verdict != "inconclusive" else ""))
+        verdict = "inconclusive"
+    return ClaimVerdict(claim, verdict, diff, left, right, notes + diff.notes)
 
 
 def evaluate_claims(claims: Iterable[Claim], run_sets: Iterable[RunSet], replicates: int = DEFAULT_REPLICATES,

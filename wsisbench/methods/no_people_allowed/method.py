@@ -38,6 +38,7 @@ class NoPeopleAllowed(Method):
                       inputs=("prepare_labels", "random_walk_labels", "train_person_classifier")),
             ]
         maps = stages.segmenter_maps_stage(self.cfg)
+        tta = ((self.cfg.get("segmenter") or {}).get("tta") or {}).get("enabled", True)
         return [
             Stage("prepare_labels", stages.prepare_labels, "person removal and balancing of the train labels",
                   share=stages.labels_share),
@@ -56,7 +57,8 @@ class NoPeopleAllowed(Method):
             *person,
             Stage("train_segmenter", stages.train_segmenter, "DeepLabv3+ on Step 2's train maps (best mIoU)",
                   inputs=("prepare_labels", maps), resumable=True, share=stages.segmenter_share),
-            Stage("segment", stages.segment, "Step 3 val label maps (TTA)", inputs=("train_segmenter",)),
+            Stage("segment", stages.segment, "Step 3 val label maps (" + ("TTA" if tta else "one pass, no TTA") + ")",
+                  inputs=("train_segmenter",)),
             Stage("evaluate_step3", stages.evaluate_step3, "Step 3 semantic mIoU on the val split",
                   inputs=("segment",)),
         ]
